@@ -1,4 +1,4 @@
-"""Run the registered sections on a data set and write ``report.html`` / ``report.json``."""
+"""Run the registered sections; write ``report.html`` and ``report.json``."""
 
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
@@ -88,7 +88,9 @@ def _encode_target(y, target_name):
     keep = y.notna().to_numpy()
     y = y[keep]
     if len(y) == 0:
-        raise ReportInputError(f"target column {target_name!r} has no non-missing value")
+        raise ReportInputError(
+            f"target column {target_name!r} has no non-missing value"
+        )
     if pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
         classes = np.unique(y.to_numpy())
     else:

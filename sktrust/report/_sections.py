@@ -352,9 +352,8 @@ def calibration_section(context):
         else:
             onehot = np.eye(context.n_classes)[context.y]
             brier = float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
-        loss = float(
-            log_loss(context.y, np.clip(proba, 1e-15, 1), labels=range(context.n_classes))
-        )
+        clipped = np.clip(proba, 1e-15, 1)
+        loss = float(log_loss(context.y, clipped, labels=range(context.n_classes)))
         data["results"][name] = {"ece": ece, "brier_score": brier, "log_loss": loss}
         rows.append((_MODEL_TITLES[name], ece, brier, loss))
         ReliabilityDisplay.from_predictions(
