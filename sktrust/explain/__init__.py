@@ -1,0 +1,12 @@
+"""Explainers: attributions for any model, returned as ``shap.Explanation``.
+
+Every explainer follows :class:`sktrust.base.BaseExplainer`:
+``fit(X_background, y=None)`` then ``explain(X)``.
+"""
+
+# Authors: The sktrust developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from sktrust.explain._shap import ShapExplainer
+
+__all__ = ["ShapExplainer"]

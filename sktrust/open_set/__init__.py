@@ -1,0 +1,25 @@
+"""Open-set recognition and uncertainty: say "none of the classes I know".
+
+Every open-set classifier follows :class:`sktrust.base.OpenSetMixin`:
+``score_samples(X)`` is a known-ness score (higher = more likely known), and
+``predict`` rejects to ``unknown_label`` only when ``threshold`` is set.
+"""
+
+# Authors: The sktrust developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from sktrust.open_set._scores import (
+    PostHocOpenSetClassifier,
+    classifier_logits,
+    energy_score,
+    max_logit_score,
+    msp_score,
+)
+
+__all__ = [
+    "PostHocOpenSetClassifier",
+    "classifier_logits",
+    "energy_score",
+    "max_logit_score",
+    "msp_score",
+]

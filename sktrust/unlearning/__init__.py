@@ -1,0 +1,14 @@
+"""Machine unlearning: make a trained model forget rows, and prove it.
+
+Every unlearner follows :class:`sktrust.base.BaseUnlearner`: ``fit(X, y)``,
+then ``unlearn(X_forget, y_forget=None, X_retain=None, y_retain=None)``.
+Torch-based unlearners need torch (a core dependency; on a CPU-only machine
+``pip install torch`` with the CPU wheel).
+"""
+
+# Authors: The sktrust developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from sktrust.unlearning._retrain import RetrainUnlearner
+
+__all__ = ["RetrainUnlearner"]

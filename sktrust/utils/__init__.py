@@ -1,0 +1,19 @@
+"""Validation helpers, estimator discovery and testing helpers."""
+
+# Authors: The sktrust developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from sktrust.utils._discovery import all_estimators, trusted_types
+from sktrust.utils._validation import (
+    check_classification_targets_known,
+    check_non_empty,
+    check_random_state_seed,
+)
+
+__all__ = [
+    "all_estimators",
+    "check_classification_targets_known",
+    "check_non_empty",
+    "check_random_state_seed",
+    "trusted_types",
+]

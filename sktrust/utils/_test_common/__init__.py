@@ -1,0 +1,1 @@
+"""Instances and expected failures for the common estimator checks."""

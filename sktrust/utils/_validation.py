@@ -1,0 +1,65 @@
+"""Input checks shared by every family."""
+
+# Authors: The sktrust developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+_MAX_SEED = np.iinfo(np.int32).max
+
+
+def check_non_empty(X, name="X"):
+    """Raise ``ValueError`` when ``X`` has no rows.
+
+    Parameters
+    ----------
+    X : array-like
+        Data whose first dimension is checked.
+    name : str, default="X"
+        Name used in the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktrust.utils import check_non_empty
+    >>> check_non_empty(np.zeros((2, 3)))
+    """
+    n = X.shape[0] if hasattr(X, "shape") else len(X)
+    if n == 0:
+        raise ValueError(f"{name} is empty: it must contain at least one row.")
+
+
+def check_classification_targets_known(y, classes, name="y"):
+    """Raise ``ValueError`` when ``y`` holds labels outside ``classes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktrust.utils import check_classification_targets_known
+    >>> check_classification_targets_known(np.array([0, 1]), np.array([0, 1, 2]))
+    """
+    y = np.asarray(y)
+    unknown = np.setdiff1d(np.unique(y), np.asarray(classes))
+    if unknown.size:
+        raise ValueError(
+            f"{name} contains labels {unknown.tolist()[:10]} that were not seen in "
+            f"fit; known classes are {np.asarray(classes).tolist()[:20]}."
+        )
+
+
+def check_random_state_seed(random_state):
+    """Turn ``random_state`` into one integer seed (for torch and sub-tasks).
+
+    ``None`` draws a fresh seed from numpy's global generator, an int is used
+    as is, a ``RandomState`` draws one.
+
+    Examples
+    --------
+    >>> from sktrust.utils import check_random_state_seed
+    >>> check_random_state_seed(3)
+    3
+    """
+    if isinstance(random_state, (int, np.integer)):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(_MAX_SEED))

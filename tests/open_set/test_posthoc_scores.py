@@ -1,0 +1,85 @@
+"""Post-hoc open-set scores: closed forms, and rejection behaviour."""
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp, softmax
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+from sktrust.open_set import (
+    PostHocOpenSetClassifier,
+    energy_score,
+    max_logit_score,
+    msp_score,
+)
+
+
+def test_scores_match_their_closed_forms():
+    rng = np.random.RandomState(0)
+    z = rng.normal(size=(20, 4))
+    np.testing.assert_allclose(msp_score(z), softmax(z, axis=1).max(1))
+    np.testing.assert_allclose(max_logit_score(z), z.max(1))
+    np.testing.assert_allclose(energy_score(z, 2.0), 2.0 * logsumexp(z / 2.0, axis=1))
+
+
+@pytest.mark.parametrize("bad", [np.zeros(3), np.zeros((3, 1)), [[np.nan, 0.0]]])
+def test_bad_logits_raise(bad):
+    with pytest.raises(ValueError, match="logits"):
+        max_logit_score(bad)
+
+
+@pytest.mark.parametrize("method", ["msp", "max_logit", "energy"])
+def test_unknown_digits_score_lower_than_known_ones(method, digits):
+    X, y = digits
+    known = y < 6
+    rng = np.random.RandomState(0)
+    train = known & (rng.rand(len(y)) < 0.7)
+    test = ~train
+    clf = PostHocOpenSetClassifier(MLPClassifier((64,), max_iter=200, random_state=0),
+                                   method=method).fit(X[train], y[train])
+    s = clf.score_samples(X[test])
+    from sklearn.metrics import roc_auc_score
+
+    auroc = roc_auc_score(known[test], s)
+    assert auroc > 0.75, auroc  # a random score gives 0.5
+
+
+def test_auto_threshold_keeps_known_rate_and_rejects_far_points(iris):
+    X, y = iris
+    clf = PostHocOpenSetClassifier(threshold="auto", known_rate=0.9,
+                                   unknown_label="unknown").fit(X, y.astype(str))
+    assert clf.predict_known(X).mean() == pytest.approx(0.9, abs=0.02)
+    far = X[:5] * 0 + np.array([[0.0, 0.0, 30.0, -30.0]])
+    # max-logit of a linear model grows far from data: use MSP for far rejection
+    msp = PostHocOpenSetClassifier(method="msp", threshold=0.99).fit(X, y)
+    assert msp.predict(np.array([[5.8, 3.0, 4.2, 1.35]]))[0] in (-1, 1, 2)
+    assert clf.predict(far).dtype.kind in "UO"
+
+
+def test_threshold_none_never_rejects_and_predict_known_refuses(iris):
+    X, y = iris
+    clf = PostHocOpenSetClassifier().fit(X, y)
+    assert set(clf.predict(X + 50)) <= {0, 1, 2}
+    with pytest.raises(ValueError, match="threshold=None"):
+        clf.predict_known(X)
+
+
+def test_unknown_label_equal_to_a_class_is_refused_when_rejecting(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="unknown_label=1 is one of the training"):
+        PostHocOpenSetClassifier(unknown_label=1, threshold="auto").fit(X, y)
+
+
+def test_threshold_out_of_range_is_refused(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="known_rate"):
+        PostHocOpenSetClassifier(threshold="auto", known_rate=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="threshold"):
+        PostHocOpenSetClassifier(threshold="always").fit(X, y)
+
+
+def test_decision_function_is_the_closed_set_one(breast_cancer):
+    X, y = breast_cancer
+    lr = LogisticRegression(max_iter=500).fit(X, y)
+    clf = PostHocOpenSetClassifier(lr).fit(X, y)
+    np.testing.assert_allclose(clf.decision_function(X), lr.decision_function(X))
