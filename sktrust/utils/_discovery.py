@@ -120,8 +120,15 @@ def trusted_types():
     >>> "sktrust.unlearning._retrain.RetrainUnlearner" in trusted_types()
     True
     """
+    import sys
+
     names = {f"{cls.__module__}.{cls.__qualname__}" for _, cls in all_estimators()}
     names.update(_EXTRA_TRUSTED)
+    # Families list the helper classes their fitted state holds in a
+    # module-level ``_SKOPS_TRUSTED`` of their package ``__init__``.
+    for mod_name, mod in list(sys.modules.items()):
+        if mod_name.startswith("sktrust.") and mod is not None:
+            names.update(getattr(mod, "_SKOPS_TRUSTED", ()))
     return sorted(names)
 
 

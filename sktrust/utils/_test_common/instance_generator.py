@@ -12,10 +12,29 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-# Parameters that keep checks fast. Keys are class names; families add theirs.
-TEST_PARAMS = {
-    "RetrainUnlearner": {},
-}
+# Parameters that keep checks fast, and expected failures with their reasons.
+# Each family keeps its own in ``sktrust/utils/_test_common/params_<family>.py``
+# defining ``TEST_PARAMS = {class name: {param: value}}`` and
+# ``EXPECTED_FAILED_CHECKS = {class name: {check name: reason}}``; they are
+# merged here.
+TEST_PARAMS = {}
+EXPECTED_FAILED_CHECKS = {}
+
+
+def _load_family_params():
+    import importlib
+    import pkgutil
+
+    from sktrust.utils import _test_common
+
+    for info in pkgutil.iter_modules(_test_common.__path__):
+        if info.name.startswith("params_"):
+            mod = importlib.import_module(f"{_test_common.__name__}.{info.name}")
+            TEST_PARAMS.update(getattr(mod, "TEST_PARAMS", {}))
+            EXPECTED_FAILED_CHECKS.update(getattr(mod, "EXPECTED_FAILED_CHECKS", {}))
+
+
+_load_family_params()
 
 # Parameters applied to every estimator that has them.
 _GENERIC_FAST_PARAMS = {
@@ -27,9 +46,6 @@ _GENERIC_FAST_PARAMS = {
     "batch_size": 32,
     "device": "cpu",
 }
-
-# {class name: {check name: reason}}. Keep this short, and give a reason.
-EXPECTED_FAILED_CHECKS = {}
 
 
 def _construct_instance(cls):
