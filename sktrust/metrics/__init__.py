@@ -8,9 +8,23 @@ from sktrust.metrics._calibration import (
     calibration_bins,
     expected_calibration_error,
 )
+from sktrust.metrics._open_set import (
+    auroc_scorer,
+    fpr95_scorer,
+    fpr_at_tpr,
+    open_set_report,
+    oscr_scorer,
+    oscr_score,
+)
 
 __all__ = [
     "ReliabilityDisplay",
+    "auroc_scorer",
     "calibration_bins",
     "expected_calibration_error",
+    "fpr95_scorer",
+    "fpr_at_tpr",
+    "open_set_report",
+    "oscr_score",
+    "oscr_scorer",
 ]
