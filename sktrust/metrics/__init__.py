@@ -13,8 +13,8 @@ from sktrust.metrics._open_set import (
     fpr95_scorer,
     fpr_at_tpr,
     open_set_report,
-    oscr_scorer,
     oscr_score,
+    oscr_scorer,
 )
 
 __all__ = [
