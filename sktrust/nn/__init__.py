@@ -14,6 +14,7 @@ Every torch-based method in sktrust stands on these pieces:
 
 from sktrust.nn._adapter import TorchModel, as_torch_model
 from sktrust.nn._device import resolve_device
+from sktrust.nn._importance import gradient_saliency, squared_grad_importance
 from sktrust.nn._modules import MLP, SmallCNN, module_features, module_head
 from sktrust.nn._skorch import (
     TorchStateMixin,
@@ -29,11 +30,13 @@ __all__ = [
     "TorchModel",
     "TorchStateMixin",
     "as_torch_model",
+    "gradient_saliency",
     "make_classifier_net",
     "make_regressor_net",
     "module_features",
     "module_head",
     "resolve_device",
+    "squared_grad_importance",
     "to_tensor",
     "torch_seed",
     "train",
