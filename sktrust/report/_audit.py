@@ -50,9 +50,7 @@ def load_csv(path):
         raise ReportInputError(f"CSV {str(path)!r} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         reason = " ".join(str(exc).split())
-        raise ReportInputError(
-            f"pandas cannot parse {str(path)!r} as CSV: {reason}"
-        ) from None
+        raise ReportInputError(f"pandas cannot parse {str(path)!r} as CSV: {reason}") from None
     if frame.shape[0] == 0:
         raise ReportInputError(f"CSV {str(path)!r} has a header but no data rows")
     return frame
@@ -88,9 +86,7 @@ def _encode_target(y, target_name):
     keep = y.notna().to_numpy()
     y = y[keep]
     if len(y) == 0:
-        raise ReportInputError(
-            f"target column {target_name!r} has no non-missing value"
-        )
+        raise ReportInputError(f"target column {target_name!r} has no non-missing value")
     if pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
         classes = np.unique(y.to_numpy())
     else:
@@ -225,9 +221,7 @@ def audit(
         raise ReportInputError(str(exc)) from None
     X = _prepare_features(X)
     if len(X) != len(y):
-        raise ReportInputError(
-            f"X has {len(X)} rows but y has {len(y)}; they must match"
-        )
+        raise ReportInputError(f"X has {len(X)} rows but y has {len(y)}; they must match")
     y_encoded, classes, keep = _encode_target(y, target_name)
     n_dropped = int((~keep).sum())
     if n_dropped:
@@ -289,8 +283,7 @@ def _run_sections(context, selected, progress):
                 result = func(context)
                 if not isinstance(result, SectionResult):
                     raise TypeError(
-                        f"section {key!r} returned {type(result).__name__}, "
-                        "expected SectionResult"
+                        f"section {key!r} returned {type(result).__name__}, expected SectionResult"
                     )
             except ReportInputError:
                 raise
@@ -318,15 +311,12 @@ def _write(out, report, results):
         "target": meta["target"],
         "rows": meta["n_rows"],
         "features": meta["n_features"],
-        "classes": ", ".join(meta["classes"][:10])
-        + (" ..." if len(meta["classes"]) > 10 else ""),
+        "classes": ", ".join(meta["classes"][:10]) + (" ..." if len(meta["classes"]) > 10 else ""),
         "cross-validation folds": meta["n_splits"],
         "random_state": meta["random_state"],
         "sktrust version": meta["sktrust_version"],
     }
-    (out / "report.html").write_text(
-        render_html(title, shown_meta, results), encoding="utf-8"
-    )
+    (out / "report.html").write_text(render_html(title, shown_meta, results), encoding="utf-8")
     (out / "report.json").write_text(
         json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
@@ -393,8 +383,7 @@ def generate_report(
         target = columns[-1]
     if str(target) not in columns:
         raise ReportInputError(
-            f"target column {str(target)!r} not in CSV; columns are "
-            f"{_short_list(columns)}"
+            f"target column {str(target)!r} not in CSV; columns are {_short_list(columns)}"
         )
     position = columns.index(str(target))
     if frame.shape[1] < 2:

@@ -27,9 +27,7 @@ def _positive_int(minimum):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected an integer, got {text!r}"
-            ) from None
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
         return value
@@ -61,9 +59,7 @@ def build_parser():
         metavar="CSV",
         help="CSV file with a header row (default: embedded breast cancer data)",
     )
-    report.add_argument(
-        "--target", metavar="COL", help="target column (default: the last column)"
-    )
+    report.add_argument("--target", metavar="COL", help="target column (default: the last column)")
     report.add_argument(
         "--out",
         metavar="DIR",
@@ -96,12 +92,8 @@ def build_parser():
         metavar="SEED",
         help="seed for folds, models and subsamples (default: 0)",
     )
-    report.add_argument(
-        "--no-progress", action="store_true", help="hide the progress bar"
-    )
-    report.add_argument(
-        "-v", "--verbose", action="store_true", help="log what each step does"
-    )
+    report.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    report.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
     return parser
 
 

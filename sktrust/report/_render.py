@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 
-def new_figure(figsize=(6.0, 4.0)):
+def new_figure(figsize=(6.0, 4.0), *, ncols=1):
     """A matplotlib figure that needs no GUI backend and touches no global state.
 
     The figure is created through :class:`matplotlib.figure.Figure` rather
@@ -22,17 +22,20 @@ def new_figure(figsize=(6.0, 4.0)):
     ----------
     figsize : tuple of float, default=(6.0, 4.0)
         Width and height in inches.
+    ncols : int, default=1
+        Number of side-by-side axes.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-    ax : matplotlib.axes.Axes
+    ax : matplotlib.axes.Axes or list of Axes
+        One Axes when ``ncols == 1``, else a list of ``ncols`` Axes.
     """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, layout="constrained")
-    ax = fig.add_subplot()
-    return fig, ax
+    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    return fig, (axes[0] if ncols == 1 else axes)
 
 
 def figure_to_html(fig, alt=""):
@@ -84,8 +87,7 @@ def table_to_html(rows, header):
     """
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in row) + "</tr>"
-        for row in rows
+        "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in row) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

@@ -39,7 +39,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.metrics import brier_score_loss, log_loss
+from sklearn.metrics import log_loss
 
 from sktrust.report._context import MODEL_NAMES, numeric_and_categorical_columns
 from sktrust.report._render import figure_to_html, new_figure, table_to_html
@@ -257,10 +257,7 @@ def data_profile_section(context):
         ["", ""],
     )
     col_table = table_to_html(
-        [
-            (c, v["type"], v["dtype"], v["n_missing"], v["n_unique"])
-            for c, v in columns.items()
-        ],
+        [(c, v["type"], v["dtype"], v["n_missing"], v["n_unique"]) for c, v in columns.items()],
         ["column", "type", "dtype", "missing", "distinct values"],
     )
     bal_table = table_to_html(
@@ -314,9 +311,7 @@ def models_section(context):
         f"<p>Stratified {context.n_splits}-fold cross-validation "
         f"(shuffled, random_state={context.random_state}). The best model, by "
         "mean balanced accuracy, is used for the SHAP section.</p>"
-        + table_to_html(
-            rows, ["model", "accuracy", "balanced accuracy", "ROC AUC (one-vs-rest)"]
-        )
+        + table_to_html(rows, ["model", "accuracy", "balanced accuracy", "ROC AUC (one-vs-rest)"])
         + "<ul>"
         + "".join(
             f"<li><b>{_MODEL_TITLES[n]}</b>: {html.escape(_describe_model(n))}</li>"
@@ -339,33 +334,40 @@ def calibration_section(context):
 
     cv = context.cross_validation()
     n_bins = 10 if len(context.y) < 1000 else 15
+    labels = np.arange(context.n_classes)
     data = {"n_bins": n_bins, "strategy": "uniform", "results": {}}
-    fig, ax = new_figure((5.5, 5))
+    fig, axes = new_figure((10, 4.6), ncols=len(MODEL_NAMES))
     rows = []
-    for name in MODEL_NAMES:
+    for name, ax in zip(MODEL_NAMES, axes):
         proba = cv[name]["oof_proba"]
-        # Binary: calibration of the positive class; multiclass: of all K columns.
-        y_prob = proba[:, 1] if context.n_classes == 2 else proba
-        ece = float(expected_calibration_error(context.y, y_prob, n_bins=n_bins))
-        if context.n_classes == 2:
-            brier = float(brier_score_loss(context.y, proba[:, 1]))
-        else:
-            onehot = np.eye(context.n_classes)[context.y]
-            brier = float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
-        clipped = np.clip(proba, 1e-15, 1)
-        loss = float(log_loss(context.y, clipped, labels=range(context.n_classes)))
+        # Top-label calibration: the confidence of the predicted class, for
+        # two classes as for many.
+        ece = float(expected_calibration_error(context.y, proba, n_bins=n_bins, labels=labels))
+        onehot = np.eye(context.n_classes)[context.y]
+        brier = float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+        normalised = proba / proba.sum(axis=1, keepdims=True)
+        loss = float(log_loss(context.y, normalised, labels=labels))
         data["results"][name] = {"ece": ece, "brier_score": brier, "log_loss": loss}
         rows.append((_MODEL_TITLES[name], ece, brier, loss))
         ReliabilityDisplay.from_predictions(
-            context.y, y_prob, n_bins=n_bins, ax=ax, name=_MODEL_TITLES[name]
+            context.y,
+            proba,
+            n_bins=n_bins,
+            labels=labels,
+            ax=ax,
+            name=_MODEL_TITLES[name],
         )
-    ax.set_title("Reliability diagram (out-of-fold probabilities)")
+        ax.set_title(_MODEL_TITLES[name])
+    fig.suptitle("Reliability diagrams (out-of-fold probabilities)")
     page = (
-        "<p>Expected calibration error (ECE) with "
-        f"{n_bins} equal-width bins, computed on the out-of-fold predicted "
-        "probabilities of the cross-validation above; lower is better.</p>"
+        "<p>Top-label calibration of the out-of-fold predicted probabilities "
+        "from the cross-validation above: rows are binned by the probability "
+        f"of their predicted class ({n_bins} equal-width bins) and that "
+        "confidence is compared with the accuracy in the bin. Expected "
+        "calibration error (ECE), multiclass Brier score (sum over classes) and "
+        "log loss: lower is better.</p>"
         + table_to_html(rows, ["model", "ECE", "Brier score", "log loss"])
-        + figure_to_html(fig, "reliability diagram")
+        + figure_to_html(fig, "reliability diagrams")
     )
     return SectionResult("Calibration", page, data)
 
@@ -422,8 +424,7 @@ def shap_section(context):
         values = values[:, :, None]
     groups = _output_groups(preprocess[0], context.X)
     importance = {
-        str(col): float(np.abs(values[:, sl, :].sum(axis=1)).mean())
-        for col, sl in groups
+        str(col): float(np.abs(values[:, sl, :].sum(axis=1)).mean()) for col, sl in groups
     }
     ranked = sorted(importance.items(), key=lambda kv: kv[1], reverse=True)
     data = {

@@ -148,9 +148,7 @@ def test_custom_section_registration(iris, tmp_path, clean_registry):
         return SectionResult("Row check", f"<p>rows={n}</p>", {"n": n})
 
     keys = list_sections()
-    assert (
-        keys.index("data_profile") < keys.index("n_rows_check") < keys.index("models")
-    )
+    assert keys.index("data_profile") < keys.index("n_rows_check") < keys.index("models")
     X, y = iris
     report = audit(X, y, out=tmp_path, sections=["data_profile", "n_rows_check"])
     assert report["meta"]["sections"] == ["data_profile", "n_rows_check"]

@@ -18,9 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def _run_module(*args):
     """``python -m sktrust ...`` in a fresh process that sees this checkout."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in [str(REPO_ROOT), env.get("PYTHONPATH", "")] if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO_ROOT), env.get("PYTHONPATH", "")] if p)
     return subprocess.run(
         [sys.executable, "-m", "sktrust", *args],
         capture_output=True,
@@ -126,9 +124,7 @@ def mixed_csv(tmp_path):
 
 def test_mixed_type_csv(mixed_csv, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(
-        ["report", str(mixed_csv), "--out", str(out), "--cv", "3", "--shap-rows", "50"]
-    )
+    code = main(["report", str(mixed_csv), "--out", str(out), "--cv", "3", "--shap-rows", "50"])
     captured = capsys.readouterr()
     assert code == 0
     assert captured.out.strip() == str(out / "report.html")
@@ -178,9 +174,7 @@ BAD_INPUTS = {
         "only one class",
     ),
     "too_many_classes": (
-        lambda d: [
-            str(_write(d / "a.csv", "x,y\n" + "".join(f"{i},{i}\n" for i in range(60))))
-        ],
+        lambda d: [str(_write(d / "a.csv", "x,y\n" + "".join(f"{i},{i}\n" for i in range(60))))],
         "has 60 distinct values",
     ),
     "empty_csv": (lambda d: [str(_write(d / "a.csv", ""))], "is empty"),
