@@ -7,6 +7,7 @@ Every explainer follows :class:`sktrust.base.BaseExplainer`:
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from sktrust.explain._lfa import LocalFunctionApproximationExplainer
 from sktrust.explain._shap import ShapExplainer
 
-__all__ = ["ShapExplainer"]
+__all__ = ["LocalFunctionApproximationExplainer", "ShapExplainer"]

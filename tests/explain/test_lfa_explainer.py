@@ -1,0 +1,193 @@
+"""LocalFunctionApproximationExplainer: closed forms, a peer library, no free lunch."""
+
+import numpy as np
+import pytest
+import shap
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+from sktrust.explain import LocalFunctionApproximationExplainer as LFA
+from sktrust.explain._lfa import GRADIENT_METHODS, METHODS
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 8))
+    y = (X[:, 0] - X[:, 1] + X[:, 2] * X[:, 3] > 0).astype(int)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def linear(data):
+    X, y = data
+    return LogisticRegression().fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def mlp(data):
+    X, y = data
+    return MLPClassifier((16,), max_iter=300, random_state=0).fit(X, y)
+
+
+# Which closed form each method recovers on a linear logit w.x + c (baseline b).
+_LINEAR_TARGET = {
+    "lime": "w*(x-b)", "kernel_shap": "w*(x-b)", "occlusion": "w*(x-b)",
+    "integrated_gradients": "w*(x-b)", "grad_x_input": "w*x",
+    "c_lime": "w", "smoothgrad": "w", "vanilla_gradients": "w",
+}
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("baseline", ["zero", "mean"])
+def test_each_method_recovers_its_closed_form_on_a_linear_logit(method, baseline, data,
+                                                                 linear):
+    X, _ = data
+    exp = LFA(linear, method=method, baseline=baseline, output="log_odds", n_perturb=300,
+              random_state=0).fit(X)
+    x = X[:4]
+    w, b = linear.coef_[0], exp.baseline_
+    forms = {"w*(x-b)": w * (x - b), "w*x": w * x, "w": np.broadcast_to(w, x.shape)}
+    values = exp.explain(x).values
+    np.testing.assert_allclose(values, forms[_LINEAR_TARGET[method]], atol=1e-8)
+    # The check can fail: every other closed form that differs from the
+    # expected one (with a zero baseline w*x and w*(x-b) coincide) is rejected.
+    expected = forms[_LINEAR_TARGET[method]]
+    for other in forms.values():
+        if np.abs(other - expected).max() > 1e-2:
+            assert np.abs(values - other).max() > 1e-2
+
+
+def test_integrated_gradients_equal_w_times_x_minus_an_explicit_baseline(data, linear):
+    X, _ = data
+    b = np.linspace(-1, 1, 8)
+    exp = LFA(linear, method="integrated_gradients", baseline=b, output="log_odds",
+              random_state=0).fit(X)
+    out = exp.explain(X[:5])
+    np.testing.assert_allclose(out.values, linear.coef_[0] * (X[:5] - b), atol=1e-10)
+    # Completeness: values + base add up to the logit, and base is f(b).
+    np.testing.assert_allclose(out.base_values, linear.decision_function(b[None])[0] *
+                               np.ones(5), atol=1e-8)
+    assert exp.gradient_source_ == "torch"
+
+
+def test_kernel_shap_matches_shap_kernel_explainer(data, mlp):
+    X, _ = data
+    exp = LFA(mlp, method="kernel_shap", n_perturb=2048, random_state=0).fit(X)
+    values = exp.explain(X[:5]).values
+    peer = shap.KernelExplainer(lambda Z: mlp.predict_proba(Z)[:, 1], np.zeros((1, 8)))
+    ref = peer.shap_values(X[:5], nsamples=2048, silent=True)
+    np.testing.assert_allclose(values, ref, atol=1e-6)
+
+
+def test_sampled_kernel_shap_is_close_to_exact_and_efficient(data, mlp):
+    X, _ = data
+    exact = LFA(mlp, method="kernel_shap", n_perturb=2048, random_state=0).fit(X)
+    sampled = LFA(mlp, method="kernel_shap", n_perturb=200, random_state=0).fit(X)
+    e, s = exact.explain(X[:5]), sampled.explain(X[:5])
+    fx = mlp.predict_proba(X[:5])[:, 1]
+    np.testing.assert_allclose(s.values.sum(axis=1) + s.base_values, fx, atol=1e-10)
+    corr = np.corrcoef(e.values.ravel(), s.values.ravel())[0, 1]
+    assert corr > 0.95
+
+
+def test_smoothgrad_is_the_mean_gradient_on_shared_noise(data, mlp):
+    import torch
+
+    X, _ = data
+    exp = LFA(mlp, method="smoothgrad", n_perturb=64, random_state=3).fit(X)
+    values = exp.explain(X[:1]).values[0]
+    rng = np.random.default_rng(exp.seed_)
+    noisy = X[0] + rng.normal(scale=0.1, size=(64, 8))
+    x = torch.tensor(noisy, requires_grad=True)
+    from sktrust.nn import as_torch_model
+
+    p = torch.softmax(as_torch_model(mlp).logits_tensor(x), dim=1)[:, 1]
+    (grad,) = torch.autograd.grad(p.sum(), x)
+    np.testing.assert_allclose(values, grad.numpy().mean(axis=0), atol=1e-6)
+
+
+def test_finite_differences_match_torch_gradients(data, mlp):
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, _ = data
+    # A pipeline with a pre-step is not differentiated through torch.
+    pipe = make_pipeline(FunctionTransformer(), FrozenEstimator(mlp))
+    pipe.fit(X, None)
+    fd = LFA(pipe, method="vanilla_gradients").fit(X)
+    torch_exp = LFA(mlp, method="vanilla_gradients").fit(X)
+    assert fd.gradient_source_ == "finite_differences"
+    np.testing.assert_allclose(fd.explain(X[:3]).values, torch_exp.explain(X[:3]).values,
+                               atol=1e-6)
+
+
+def test_no_free_lunch_each_method_wins_on_its_own_neighbourhood(data, mlp):
+    X, _ = data
+    rows = X[:15]
+    loss = {m: {nb: LFA(mlp, method=m, n_perturb=500, random_state=0).fit(X)
+                .local_fidelity(rows, nb).mean() for nb in ("c_lime", "lime")}
+            for m in ("c_lime", "lime", "kernel_shap")}
+    # Gaussian neighbourhood: C-LIME beats the mask-based methods ...
+    assert loss["c_lime"]["c_lime"] < loss["lime"]["c_lime"]
+    assert loss["c_lime"]["c_lime"] < loss["kernel_shap"]["c_lime"]
+    # ... and on LIME's mask neighbourhood the ranking flips.
+    assert loss["lime"]["lime"] < loss["c_lime"]["lime"]
+
+
+def test_local_fidelity_accepts_a_custom_sampler_and_is_zero_for_a_linear_model(data):
+    X, _ = data
+    y = X @ np.arange(8.0)
+    lin = LinearRegression().fit(X, y)
+
+    def sampler(x, n, rng):
+        return x + rng.uniform(-2, 2, size=(n, len(x))), np.ones(n)
+
+    for method in ("c_lime", "vanilla_gradients", "kernel_shap"):
+        exp = LFA(lin, method=method, n_perturb=100, random_state=0).fit(X)
+        assert exp.output_ == "prediction"
+        assert exp.local_fidelity(X[:3], sampler).max() < 1e-12
+    with pytest.raises(ValueError, match="neighbourhood must be one of"):
+        exp.local_fidelity(X[:3], "gaussian")
+
+
+def test_multiclass_explains_the_predicted_class_by_default(iris):
+    X, y = iris
+    rf = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    exp = LFA(rf, method="occlusion").fit(X)
+    out = exp.explain(X[[0, 60, 120]])
+    pred = rf.predict_proba(X[[0, 60, 120]])
+    np.testing.assert_allclose(out.values.sum(axis=1) + out.base_values, pred.max(axis=1))
+    target = LFA(rf, method="occlusion", target=2).fit(X).explain(X[[0]])
+    np.testing.assert_allclose(target.values.sum() + target.base_values[0], pred[0, 2])
+
+
+@pytest.mark.parametrize("method", sorted(GRADIENT_METHODS | {"lime"}))
+def test_explanations_are_reproducible_with_random_state(method, data, mlp):
+    X, _ = data
+    a = LFA(mlp, method=method, n_perturb=50, random_state=1).fit(X).explain(X[:2])
+    b = LFA(mlp, method=method, n_perturb=50, random_state=1).fit(X).explain(X[:2])
+    np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_bad_inputs_raise_clear_errors(data, linear):
+    X, y = data
+    with pytest.raises(ValueError, match="not fitted"):
+        LFA(LogisticRegression()).fit(X)
+    with pytest.raises(ValueError, match="baseline must be"):
+        LFA(linear, baseline=[0.0, 1.0]).fit(X)
+    with pytest.raises(ValueError, match="target=7 is not a class"):
+        LFA(linear, target=7).fit(X)
+    exp = LFA(linear).fit(X)
+    with pytest.raises(ValueError, match="X has 3 features"):
+        exp.explain(X[:2, :3])
+    X_nan = X[:2].copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        exp.explain(X_nan)
+    with pytest.raises(ValueError):
+        exp.explain(X[:0])
+    with pytest.raises(ValueError, match="method"):
+        LFA(linear, method="deeplift").fit(X)
