@@ -30,9 +30,11 @@ from sktrust.metrics._unlearning import (
     unlearning_report,
     zrf_score,
 )
+from sktrust.metrics._unlearning_extra import align_classes
 
 __all__ = [
     "ReliabilityDisplay",
+    "align_classes",
     "auroc_scorer",
     "avg_gap",
     "classification_margins",

@@ -23,24 +23,18 @@ Y_TRUE = np.array([0, 1, 1, 1])
 def test_ece_hand_computed():
     # 10 bins: confidences 0.9 (right), 0.8 (wrong), 0.7 (right), 0.6 (right)
     # fall in four bins: gaps 0.1, 0.8, 0.3, 0.4 -> mean 0.4.
-    assert expected_calibration_error(Y_TRUE, Y_PROB, n_bins=10) == pytest.approx(
-        0.4
-    )
+    assert expected_calibration_error(Y_TRUE, Y_PROB, n_bins=10) == pytest.approx(0.4)
     # 2 bins: all in (0.5, 1]: mean confidence 0.75 = accuracy 0.75.
     assert expected_calibration_error(Y_TRUE, Y_PROB, n_bins=2) == pytest.approx(0)
 
 
 def test_ece_multiclass_hand_computed():
-    y_prob = np.array(
-        [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.5, 0.25, 0.25]]
-    )
+    y_prob = np.array([[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.5, 0.25, 0.25]])
     y_true = [0, 2, 2, 1]
     # Bins of width 0.5: (0.5, 1] holds 0.6 R, 0.7 W, 0.8 R -> conf 0.7,
     # acc 2/3; (0, 0.5] holds 0.5 W -> conf 0.5, acc 0.
     expected = 3 / 4 * abs(0.7 - 2 / 3) + 1 / 4 * 0.5
-    assert expected_calibration_error(y_true, y_prob, n_bins=2) == pytest.approx(
-        expected
-    )
+    assert expected_calibration_error(y_true, y_prob, n_bins=2) == pytest.approx(expected)
 
 
 def test_binary_1d_equals_two_columns():
@@ -51,9 +45,7 @@ def test_binary_1d_equals_two_columns():
     two = expected_calibration_error(y, np.c_[1 - p, p], n_bins=10)
     assert one == pytest.approx(two)
     strings = np.where(y == 1, "yes", "no")
-    assert expected_calibration_error(
-        strings, p, n_bins=10, pos_label="yes"
-    ) == pytest.approx(one)
+    assert expected_calibration_error(strings, p, n_bins=10, pos_label="yes") == pytest.approx(one)
 
 
 def test_perfect_calibration_has_small_ece():
@@ -79,9 +71,7 @@ def test_calibration_bins_counts_and_quantile():
 
 def test_labels_map_columns():
     y_prob = np.array([[0.9, 0.1], [0.2, 0.8]])
-    assert expected_calibration_error(
-        ["b", "a"], y_prob, labels=["b", "a"]
-    ) == pytest.approx(0.15)
+    assert expected_calibration_error(["b", "a"], y_prob, labels=["b", "a"]) == pytest.approx(0.15)
 
 
 @pytest.mark.parametrize(
@@ -118,9 +108,7 @@ def test_reliability_display_from_estimator():
 
 def test_reliability_display_from_predictions_on_given_ax():
     fig, ax = plt.subplots()
-    disp = ReliabilityDisplay.from_predictions(
-        Y_TRUE, Y_PROB, n_bins=10, name="model", ax=ax
-    )
+    disp = ReliabilityDisplay.from_predictions(Y_TRUE, Y_PROB, n_bins=10, name="model", ax=ax)
     assert disp.ax_ is ax
     assert disp.ece == pytest.approx(0.4)
     texts = [t.get_text() for t in disp.ax_.get_legend().get_texts()]

@@ -101,9 +101,7 @@ def test_threshold_and_y_pred_give_open_set_metrics():
 
 def test_string_labels():
     y = np.array(["a", "b", "unknown", "unknown"])
-    report = open_set_report(
-        y, [0.9, 0.8, 0.2, 0.1], ["a", "a", "b", "a"], unknown_label="unknown"
-    )
+    report = open_set_report(y, [0.9, 0.8, 0.2, 0.1], ["a", "a", "b", "a"], unknown_label="unknown")
     assert report["oscr"] == 0.5 and report["auroc"] == 1.0
 
 
@@ -145,9 +143,7 @@ def test_scorers_agree_with_report():
     est = _MaxProbOpenSet(unknown_label=-7).fit(X_known, y_known)
     X = np.r_[X_known, rng.normal(0, 0.5, size=(20, 2))]
     y = np.r_[y_known, np.full(20, -7)]
-    report = open_set_report(
-        y, est.score_samples(X), est.predict(X), unknown_label=-7
-    )
+    report = open_set_report(y, est.score_samples(X), est.predict(X), unknown_label=-7)
     assert oscr_scorer(est, X, y) == pytest.approx(report["oscr"])
     assert auroc_scorer(est, X, y) == pytest.approx(report["auroc"])
     assert fpr95_scorer(est, X, y) == pytest.approx(-report["fpr_at_95tpr"])
