@@ -8,6 +8,7 @@ Every open-set classifier follows :class:`sktrust.base.OpenSetMixin`:
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from sktrust.open_set._costarr import COSTARROpenSet
 from sktrust.open_set._scores import (
     PostHocOpenSetClassifier,
     classifier_logits,
@@ -17,6 +18,7 @@ from sktrust.open_set._scores import (
 )
 
 __all__ = [
+    "COSTARROpenSet",
     "PostHocOpenSetClassifier",
     "classifier_logits",
     "energy_score",
