@@ -1,0 +1,5 @@
+"""Common-check settings for the rules family (sktrust.rules)."""
+
+TEST_PARAMS = {}
+
+EXPECTED_FAILED_CHECKS = {}
