@@ -1,0 +1,44 @@
+"""Label-noise detection and calibration, and class-imbalance samplers.
+
+sktrust's own methods:
+
+- :class:`RCALCalibrator`: representation calibration for noisy, long-tailed
+  labels (robust class Gaussians, tail calibration, synthetic samples);
+- :class:`RCALSampler`: the same distribution recovery as an
+  imbalanced-learn over-sampler.
+
+Re-exported unchanged from imbalanced-learn, so that they are found where
+sktrust users look (they are imbalanced-learn's classes, tested by
+imbalanced-learn, and not run through sktrust's common checks):
+``SMOTE``, ``SMOTENC``, ``SMOTEN``, ``BorderlineSMOTE``, ``SVMSMOTE``,
+``KMeansSMOTE``, ``ADASYN`` and ``RandomUnderSampler``.
+"""
+
+# Authors: The sktrust developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from imblearn.over_sampling import (
+    ADASYN,
+    SMOTE,
+    SMOTEN,
+    SMOTENC,
+    SVMSMOTE,
+    BorderlineSMOTE,
+    KMeansSMOTE,
+)
+from imblearn.under_sampling import RandomUnderSampler
+
+from sktrust.noisy_labels._rcal import RCALCalibrator, RCALSampler
+
+__all__ = [
+    "ADASYN",
+    "SMOTE",
+    "SMOTEN",
+    "SMOTENC",
+    "SVMSMOTE",
+    "BorderlineSMOTE",
+    "KMeansSMOTE",
+    "RCALCalibrator",
+    "RCALSampler",
+    "RandomUnderSampler",
+]
