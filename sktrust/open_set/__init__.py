@@ -9,6 +9,12 @@ Every open-set classifier follows :class:`sktrust.base.OpenSetMixin`:
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sktrust.open_set._costarr import COSTARROpenSet
+from sktrust.open_set._evidential import (
+    EvidentialClassifier,
+    conjunctive_opinion,
+    dirichlet_opinion,
+    set_belief,
+)
 from sktrust.open_set._scores import (
     PostHocOpenSetClassifier,
     classifier_logits,
@@ -19,9 +25,13 @@ from sktrust.open_set._scores import (
 
 __all__ = [
     "COSTARROpenSet",
+    "EvidentialClassifier",
     "PostHocOpenSetClassifier",
     "classifier_logits",
+    "conjunctive_opinion",
+    "dirichlet_opinion",
     "energy_score",
     "max_logit_score",
     "msp_score",
+    "set_belief",
 ]
