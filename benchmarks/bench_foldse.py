@@ -14,6 +14,10 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_foldse.py            # all sets
     .venv/bin/python benchmarks/bench_foldse.py kidney voting
 
+foldrpp breaks ties between equally scored category literals in Python's
+set order, which depends on the process's hash seed: ``same_pred`` on voting
+and ecoli changes with ``PYTHONHASHSEED`` (set it to compare runs).
+
 ``foldrpp`` is optional (``pip install foldrpp``); its columns are skipped
 when it is absent. Rules and literals are counted on the flattened program
 (default rules plus exception rules, FOLD-R++'s ``flat_rules``) for both.
@@ -121,7 +125,9 @@ def run_one(name, manifest, binary):
         t = timed_fit(_FoldrppFit(model), tr, None)
         ref = np.array(model.predict(te), dtype=bool)
         out["same_rule1"] = same_first_rule(ours["info_gain"][0], model)
-        out["same_cover1"] = same_first_cover(ours["info_gain"][0], model, X, rows)
+        out["same_cover1"] = same_first_cover(
+            ours["info_gain"][0], model, X.iloc[train], [rows[i] for i in train]
+        )
         model.asp()  # tidies model.rules in place: compare before
         out["foldrpp_acc"] = float(np.mean(ref == y[test]))
         out["foldrpp_rules"] = len(model.flat_rules)
@@ -173,11 +179,12 @@ def same_first_rule(clf, model):
 
 
 def same_first_cover(clf, model, X, rows):
-    """Whether the two first rules cover exactly the same rows (train and test).
+    """Whether the two first rules cover exactly the same training rows.
 
     Literals with equal scores (e.g. ``v != 'n'`` and ``v == 'y'`` on a column
     holding only 'y' and 'n' at that node) are tied; foldrpp breaks such ties
-    in Python's set order, which changes with the hash seed of the process.
+    in Python's set order, which changes with the hash seed of the process, we
+    in sorted order. Tied literals cover the same training rows at their node.
     """
     if not clf.rules_ or not model.rules:
         return not clf.rules_ and not model.rules
@@ -211,6 +218,7 @@ def main(names=None):
     table = pd.DataFrame(results).reindex(columns=COLUMNS)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 30)
+    print(f"PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED', 'random')}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
     bin13 = table[table["data"].isin(BINARY)]

@@ -141,14 +141,20 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
     --------
     >>> import pandas as pd
     >>> from sktrust.rules import FOLDSEClassifier
-    >>> X = pd.DataFrame({"age": [25, 61, 47, 33, 70, 52, 19, 66],
-    ...                   "smoker": ["no", "yes", "yes", "no", "no", "yes", "?", "yes"]})
-    >>> y = ["low", "high", "high", "low", "low", "high", "low", "high"]
-    >>> clf = FOLDSEClassifier(tail=0).fit(X, y)
+    >>> X = pd.DataFrame({"age": [25, 61, 47, 33, 70, 52, 19, 66, 58, 45],
+    ...                   "smoker": ["no", "yes", "yes", "no", "no", "yes", None,
+    ...                              "yes", "yes", "no"]})
+    >>> y = ["low", "high", "high", "low", "low", "high", "low", "high", "low", "low"]
+    >>> clf = FOLDSEClassifier(tail=0, positive_label="high").fit(X, y)
+    >>> print(clf.export_text(style="english", target_name="risk"))
+    Rule 1: risk is 'high' if smoker is 'yes', unless exception ab1 holds.
+    Exception ab1 holds if age > 52 and age <= 58.
+    Otherwise: risk is 'low'.
     >>> print(clf.export_text())
-    label(X,'low') :- not smoker(X,'yes').
-    >>> clf.predict(pd.DataFrame({"age": [40], "smoker": ["unknown"]}))
-    array(['low'], dtype=object)
+    label(X,'high') :- smoker(X,'yes'), not ab1(X).
+    ab1(X) :- age(X,N1), N1>52, N1=<58.
+    >>> clf.predict(pd.DataFrame({"age": [40, 40], "smoker": ["yes", "unknown"]}))
+    array(['high', 'low'], dtype='<U4')
     """
 
     _parameter_constraints: dict = {
@@ -636,22 +642,34 @@ def _fmt(value):
     return repr(value)
 
 
-def _literal_logic(lit, var):
+def _literal_logic(lit, var, bound):
+    """One literal in logic form; ``bound`` holds the features already bound to N<var>."""
     f, op, v = lit
     if op == "==":
         return f"{f}(X,{_fmt(v)})"
     if op == "!=":
         return f"not {f}(X,{_fmt(v)})"
     sym = "=<" if op.endswith("<=") else ">"
-    text = f"{f}(X,N{var}), N{var}{sym}{_fmt(v)}"
-    return f"not ({text})" if op.startswith("not") else text
+    test = f"N{var}{sym}{_fmt(v)}"
+    if op.startswith("not"):
+        return f"not ({f}(X,N{var}), {test})"
+    if f in bound:
+        return test
+    bound.add(f)
+    return f"{f}(X,N{var}), {test}"
 
 
 def _clause_logic(clause, target_name):
     """One clause; ``target_name=None`` marks an exception (``ab``) clause."""
     head, lits, abn = clause
     head_text = f"{head}(X)" if target_name is None else f"{target_name}(X,{_fmt(head)})"
-    body = [_literal_logic(lt, k + 1) for k, lt in enumerate(lits)]
+    var = {}
+    bound = set()
+    body = []
+    for lt in lits:
+        key = lt[0] if not lt[1].startswith("not") else (lt[0], len(var))
+        var.setdefault(key, len(var) + 1)
+        body.append(_literal_logic(lt, var[key], bound))
     body += [f"not {a}(X)" for a in abn]
     return f"{head_text} :- {', '.join(body)}."
 
@@ -663,9 +681,9 @@ def _literal_english(lit):
         "!=": "is not",
         "<=": "<=",
         ">": ">",
-        "not <=": "is not a number <=",
-        "not >": "is not a number >",
     }
+    if op.startswith("not "):  # not (f <= v): f > v, or f is missing / a category
+        return f"{f} {'>' if op == 'not <=' else '<='} {_fmt(v)} (or not a number)"
     return f"{f} {words[op]} {_fmt(v)}"
 
 
