@@ -15,6 +15,7 @@ from sktrust.open_set._evidential import (
     dirichlet_opinion,
     set_belief,
 )
+from sktrust.open_set._loki import LokiFrechetPredictor, check_label_metric
 from sktrust.open_set._scores import (
     PostHocOpenSetClassifier,
     classifier_logits,
@@ -26,7 +27,9 @@ from sktrust.open_set._scores import (
 __all__ = [
     "COSTARROpenSet",
     "EvidentialClassifier",
+    "LokiFrechetPredictor",
     "PostHocOpenSetClassifier",
+    "check_label_metric",
     "classifier_logits",
     "conjunctive_opinion",
     "dirichlet_opinion",
