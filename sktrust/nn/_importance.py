@@ -9,7 +9,10 @@ them to decide which weights matter for which rows.
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import numpy as np
 import torch
+
+from sktrust.utils._validation import check_random_state_seed
 
 __all__ = ["gradient_saliency", "squared_grad_importance"]
 
@@ -42,7 +45,7 @@ def _supervised_loss(model, x, y):
     return torch.nn.functional.cross_entropy(model(x), y)
 
 
-def _accumulate(model, X, y, batch_size, loss_fn, transform, params=None):
+def _accumulate(model, X, y, batch_size, loss_fn, transform, random_state=None):
     """Sum over mini-batches of ``transform(grad of loss_fn(batch))``.
 
     Returns ``(totals, n_batches)``; the module runs in eval mode (no dropout,
@@ -56,9 +59,12 @@ def _accumulate(model, X, y, batch_size, loss_fn, transform, params=None):
     if n == 0:
         raise ValueError("Cannot compute gradient importances on an empty data set.")
     named = [(k, p) for k, p in module.named_parameters() if p.requires_grad]
-    if params is not None:
-        keep = set(params)
-        named = [(k, p) for k, p in named if k in keep]
+    if random_state is not None:
+        seed = check_random_state_seed(random_state)
+        order = torch.as_tensor(np.random.default_rng(seed).permutation(n),
+                                device=x.device)
+        x = x[order]
+        yt = None if yt is None else yt[order]
     totals = {k: torch.zeros_like(p) for k, p in named}
     was_training = module.training
     module.eval()
@@ -78,11 +84,12 @@ def _accumulate(model, X, y, batch_size, loss_fn, transform, params=None):
     return totals, n_batches
 
 
-def squared_grad_importance(model, X, y=None, *, batch_size=128, label_free=False):
+def squared_grad_importance(model, X, y=None, *, batch_size=128, label_free=False,
+                            random_state=None):
     """Importance of every weight for a data set, from squared batch gradients.
 
     ``I[i] = (1/B) sum_b (dL_b / d theta_i)^2`` over the ``B`` mini-batches of
-    size ``batch_size`` (in row order), where ``L_b`` is the mean training loss
+    size ``batch_size``, where ``L_b`` is the mean training loss
     of batch ``b`` (cross-entropy for classifiers, squared error for
     regressors). This is the diagonal "Fisher" importance of Selective
     Synaptic Dampening [1]_: the square of the *batch-mean* gradient, so use
@@ -103,6 +110,11 @@ def squared_grad_importance(model, X, y=None, *, batch_size=128, label_free=Fals
         Required unless ``label_free=True``.
     batch_size : int, default=128
     label_free : bool, default=False
+    random_state : int, RandomState instance or None, default=None
+        ``None`` takes the rows in their order; otherwise they are shuffled
+        with this seed first. Shuffle when the rows are grouped (by class, or
+        retain rows followed by forget rows): a batch-mean gradient over a
+        single group is much larger than over a mixed batch.
 
     Returns
     -------
@@ -147,7 +159,8 @@ def squared_grad_importance(model, X, y=None, *, batch_size=128, label_free=Fals
         def transform(g):
             return g**2
 
-    totals, n_batches = _accumulate(model, X, y, batch_size, loss_fn, transform)
+    totals, n_batches = _accumulate(model, X, y, batch_size, loss_fn, transform,
+                                    random_state=random_state)
     return {k: v / n_batches for k, v in totals.items()}
 
 

@@ -10,5 +10,7 @@ Torch-based unlearners need torch (a core dependency; on a CPU-only machine
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sktrust.unlearning._retrain import RetrainUnlearner
+from sktrust.unlearning._search import UnlearningSearchCV
+from sktrust.unlearning._ssd import SSDUnlearner
 
-__all__ = ["RetrainUnlearner"]
+__all__ = ["RetrainUnlearner", "SSDUnlearner", "UnlearningSearchCV"]

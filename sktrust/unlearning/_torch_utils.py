@@ -1,0 +1,102 @@
+"""Small helpers shared by the torch-based unlearners of this family."""
+
+# Authors: The sktrust developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import torch
+
+from sktrust.base import BaseUnlearner
+from sktrust.nn import as_torch_model, resolve_device
+
+
+class _FloatInput:
+    """Pipeline pre-steps (if any), then a dense float array for the module."""
+
+    def __init__(self, pre):
+        self.pre = pre
+
+    def transform(self, X):
+        if self.pre is not None:
+            X = self.pre.transform(X)
+        if isinstance(X, torch.Tensor):
+            return X
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        if hasattr(X, "to_numpy"):
+            X = X.to_numpy()
+        X = np.asarray(X)
+        return X.astype(np.float64) if X.dtype.kind not in "fc" else X
+
+
+def torch_model(unlearner):
+    """``as_torch_model(unlearner.estimator_)`` with the module on the right device.
+
+    scikit-learn models are rebuilt in torch, so their copy moves to the
+    unlearner's ``device``; a skorch net keeps the device it was trained on.
+    Inputs of any numeric dtype (object arrays included) are accepted.
+    """
+    model = as_torch_model(unlearner.estimator_)
+    model.pre = _FloatInput(model.pre)
+    if getattr(model.estimator, "module_", None) is not model.module:
+        model.to(resolve_device(unlearner.device))
+    return model
+
+
+def concat_rows(A, B):
+    """Stack two row blocks (arrays or DataFrames) into one."""
+    if hasattr(A, "iloc") and hasattr(B, "iloc"):
+        import pandas as pd
+
+        return pd.concat([A, B], axis=0, ignore_index=True)
+    return np.concatenate([np.asarray(A), np.asarray(B)], axis=0)
+
+
+def require_labels(unlearner, y, name):
+    """Raise a ValueError naming ``name`` when a supervised method got ``y=None``."""
+    if y is None:
+        raise ValueError(
+            f"{type(unlearner).__name__}.unlearn needs {name}; pass it, or fit with "
+            "store_training_data=True so that it is read from the training rows."
+        )
+
+
+def snapshot(module):
+    """Detached copies of every parameter, keyed by name."""
+    return {k: p.detach().clone() for k, p in module.named_parameters()}
+
+
+def to_numpy_dict(tensors):
+    """Tensors to numpy arrays (picklable, skops-friendly)."""
+    return {k: v.detach().cpu().numpy() for k, v in tensors.items()}
+
+
+def from_numpy_dict(arrays, like):
+    """numpy arrays back to tensors with the dtype and device of ``like``'s parameters."""
+    params = dict(like.named_parameters())
+    return {k: torch.as_tensor(v, dtype=params[k].dtype, device=params[k].device)
+            for k, v in arrays.items()}
+
+
+def flat_labels(y):
+    """A column vector of labels as a 1-D array (``None`` stays ``None``)."""
+    if y is None:
+        return None
+    y = np.asarray(y)
+    return y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
+
+
+class TorchUnlearner(BaseUnlearner):
+    """Private base of the unlearners that edit a net through ``sktrust.nn``.
+
+    Their losses are single-label cross-entropy (classifiers) or squared
+    error (regressors), so classifiers declare no multi-label or
+    multi-output support, whatever the wrapped estimator says.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if tags.classifier_tags is not None:
+            tags.classifier_tags.multi_label = False
+            tags.target_tags.multi_output = False
+        return tags
