@@ -16,6 +16,7 @@ from sktrust.open_set._evidential import (
     set_belief,
 )
 from sktrust.open_set._loki import LokiFrechetPredictor, check_label_metric
+from sktrust.open_set._reject import reject_option_curve
 from sktrust.open_set._scores import (
     PostHocOpenSetClassifier,
     classifier_logits,
@@ -36,5 +37,6 @@ __all__ = [
     "energy_score",
     "max_logit_score",
     "msp_score",
+    "reject_option_curve",
     "set_belief",
 ]
