@@ -9,5 +9,10 @@ Every explainer follows :class:`sktrust.base.BaseExplainer`:
 
 from sktrust.explain._lfa import LocalFunctionApproximationExplainer
 from sktrust.explain._shap import ShapExplainer
+from sktrust.explain._topk import TopKSurrogateExplainer
 
-__all__ = ["LocalFunctionApproximationExplainer", "ShapExplainer"]
+__all__ = [
+    "LocalFunctionApproximationExplainer",
+    "ShapExplainer",
+    "TopKSurrogateExplainer",
+]
