@@ -95,6 +95,8 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         Class described by the binary program (None with more classes).
     categorical_mask_ : ndarray of bool of shape (n_features_in_,)
         Columns treated as all-categorical.
+    class_prior_ : ndarray of shape (n_classes,)
+        Class frequencies in the training data.
     rule_class_counts_ : ndarray of shape (n_rules + 1, n_classes)
         Training rows per class decided by each top-level rule (last row: no
         rule fired); the basis of :meth:`predict_proba`.
@@ -359,7 +361,7 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         region = np.where(decided < 0, len(self.rules_), decided)
         self.rule_class_counts_ = np.zeros((len(self.rules_) + 1, n_classes))
         np.add.at(self.rule_class_counts_, (region, y_idx), 1.0)
-        self._prior = counts / n
+        self.class_prior_ = counts / n
         del self._num, self._tok
         logger.info("FOLD learned %d rules, %d literals", self.n_rules_, self.n_literals_)
         return self
@@ -437,7 +439,7 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         numbers, tokens = self._encode(X)
         decided = self._decide(numbers, tokens)
         counts = self.rule_class_counts_
-        table = (counts + self._prior) / (counts.sum(axis=1, keepdims=True) + 1.0)
+        table = (counts + self.class_prior_) / (counts.sum(axis=1, keepdims=True) + 1.0)
         return table[np.where(decided < 0, len(self.rules_), decided)]
 
     # ------------------------------------------------------------------ #
