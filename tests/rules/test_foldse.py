@@ -307,3 +307,19 @@ def test_bad_input_raises_clear_errors(toy):
         FOLDSEClassifier(categorical_features=["weight"]).fit(X, y)
     with pytest.raises(ValueError, match="ratio"):
         FOLDSEClassifier(ratio=-1).fit(X, y)
+
+
+def test_multiclass_rules_are_an_ordered_list_with_majority_default():
+    rng = np.random.RandomState(0)
+    x0 = rng.rand(600)
+    X = pd.DataFrame({"x0": x0, "noise": rng.rand(600)})
+    y = np.where(x0 <= 0.2, "a", np.where(x0 > 0.7, "b", "c"))  # c is the majority
+    clf = FOLDSEClassifier(criterion="info_gain", tail=0).fit(X, y)
+    # FOLD-RM: the first rule is learned for the most frequent class.
+    assert clf.rules_[0][0] == "c"
+    assert clf.default_class_ == "c"
+    assert clf.score(X, y) == 1.0
+    # A row no numeric literal can match (a token in a numeric column) falls
+    # to the training majority class instead of FOLD-RM's "no answer".
+    assert clf.predict(pd.DataFrame({"x0": ["?"], "noise": [0.5]}))[0] == "c"
+    assert "rules are tried in order" in clf.export_text()
