@@ -10,7 +10,16 @@ Torch-based unlearners need torch (a core dependency; on a CPU-only machine
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sktrust.unlearning._retrain import RetrainUnlearner
+from sktrust.unlearning._salun import SalUnUnlearner
 from sktrust.unlearning._search import UnlearningSearchCV
+from sktrust.unlearning._sparse import L1SparseUnlearner, PruneFirstUnlearner
 from sktrust.unlearning._ssd import SSDUnlearner
 
-__all__ = ["RetrainUnlearner", "SSDUnlearner", "UnlearningSearchCV"]
+__all__ = [
+    "L1SparseUnlearner",
+    "PruneFirstUnlearner",
+    "RetrainUnlearner",
+    "SSDUnlearner",
+    "SalUnUnlearner",
+    "UnlearningSearchCV",
+]

@@ -8,6 +8,7 @@ import torch
 
 from sktrust.base import BaseUnlearner
 from sktrust.nn import as_torch_model, resolve_device
+from sktrust.utils._validation import check_random_state_seed
 
 
 class _FloatInput:
@@ -100,3 +101,47 @@ class TorchUnlearner(BaseUnlearner):
             tags.classifier_tags.multi_label = False
             tags.target_tags.multi_output = False
         return tags
+
+
+def seed_of(unlearner):
+    """An int seed from ``unlearner.random_state`` (drawn when it is ``None``)."""
+    return check_random_state_seed(unlearner.random_state)
+
+
+def index_batches(n_rows, device):
+    """Row indices as a float tensor: ``train`` batches them, losses gather rows.
+
+    Passing indices instead of the rows lets one ``train`` call walk several
+    data sets (forget rows with random labels, retain rows) in a fixed order
+    without copying them.
+    """
+    return torch.arange(n_rows, dtype=torch.float64, device=device)
+
+
+def gather(index_batch, *tensors):
+    """The rows of ``tensors`` named by a batch of :func:`index_batches` indices."""
+    idx = index_batch.long()
+    return tuple(t[idx.to(t.device)] for t in tensors)
+
+
+def keep_pruned_zero(unlearner, model, step_hook=None):
+    """Wrap ``step_hook`` so that weights pruned by :class:`PruneFirstUnlearner` stay 0.
+
+    ``unlearner._prune_mask`` (dict of name to bool array, True = kept) is set
+    by the meta-unlearner on the unlearner it wraps; without it the hook is
+    returned unchanged.
+    """
+    mask = getattr(unlearner, "_prune_mask", None)
+    if mask is None:
+        return step_hook
+    params = dict(model.named_parameters())
+    keep = {k: torch.as_tensor(v, device=params[k].device) for k, v in mask.items()}
+
+    def hook(module, step):
+        if step_hook is not None:
+            step_hook(module, step)
+        with torch.no_grad():
+            for name, m in keep.items():
+                params[name].mul_(m)
+
+    return hook
