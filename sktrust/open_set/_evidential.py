@@ -201,9 +201,8 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
     hidden_layer_sizes : tuple of int, default=(64,)
         Hidden layers of the default MLP.
     belief_threshold : float, default=0.5
-        ``tau`` of :meth:`predict_set`: reject when ignorance exceeds
-        ``1 - tau``, else return the smallest top-k set whose belief reaches
-        ``tau``.
+        ``tau`` of :meth:`predict_set`: the smallest top-k set whose summed
+        belief reaches ``tau``; reject when ignorance exceeds ``1 - tau``.
     known_score : {"uncertainty", "ignorance", "max_probability"}, default="uncertainty"
         Known-ness returned by ``score_samples``: ``1 - (confusion +
         ignorance)``, ``1 - ignorance`` or the largest projected probability.
@@ -452,12 +451,13 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
     def predict_set(self, X):
         """Set-valued prediction: one class, a few, or none (reject).
 
-        A row is rejected (all False) when its ignorance exceeds
-        ``1 - belief_threshold``. Otherwise classes are ranked by belief and
-        the smallest top-k set ``A`` with ``Bel(A) >= belief_threshold`` is
-        returned, where ``Bel`` is the conjunctive belief (:func:`set_belief`)
-        of the plausibilities ``b + I``: a row torn between two classes gets
-        both, a clear row gets one.
+        The belief of a set of classes is the sum of their beliefs (a
+        Dirichlet opinion puts its mass on single classes and on ignorance),
+        so the whole set has belief ``1 - ignorance``. Classes are ranked by
+        belief and the smallest top-k set whose belief reaches
+        ``belief_threshold`` is returned; when even the whole set falls short
+        (ignorance above ``1 - belief_threshold``) the row is rejected. A row
+        torn between two classes gets both, a clear row gets one.
 
         Parameters
         ----------
@@ -466,20 +466,15 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
         Returns
         -------
         sets : ndarray of bool, shape (n_samples, n_classes)
-            Column order is ``classes_``.
+            Column order is ``classes_``; a row of all False is a rejection.
         """
-        op = self.opinions(X)
+        b = self.opinions(X)["belief"]
         tau = self.belief_threshold
-        n, k = op["belief"].shape
-        order = np.argsort(-op["belief"], axis=1, kind="stable")
-        ranks = np.argsort(order, axis=1)
-        sets = np.zeros((n, k), dtype=bool)
-        done = op["ignorance"] > 1.0 - tau
-        for size in range(1, k + 1):
-            candidate = ranks < size
-            ok = ~done & (set_belief(op["plausibility"], candidate) >= tau)
-            sets[ok] = candidate[ok]
-            done |= ok
+        order = np.argsort(-b, axis=1, kind="stable")
+        cum = np.cumsum(np.take_along_axis(b, order, axis=1), axis=1)
+        size = (cum < tau).sum(axis=1) + 1
+        sets = np.argsort(order, axis=1) < size[:, None]
+        sets[cum[:, -1] < tau] = False
         return sets
 
     def __sklearn_tags__(self):
