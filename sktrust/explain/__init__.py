@@ -10,9 +10,11 @@ Every explainer follows :class:`sktrust.base.BaseExplainer`:
 from sktrust.explain._lfa import LocalFunctionApproximationExplainer
 from sktrust.explain._shap import ShapExplainer
 from sktrust.explain._topk import TopKSurrogateExplainer
+from sktrust.explain._workflow import ShapWorkflowExplainer
 
 __all__ = [
     "LocalFunctionApproximationExplainer",
     "ShapExplainer",
+    "ShapWorkflowExplainer",
     "TopKSurrogateExplainer",
 ]
