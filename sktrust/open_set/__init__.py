@@ -15,6 +15,11 @@ from sktrust.open_set._evidential import (
     dirichlet_opinion,
     set_belief,
 )
+from sktrust.open_set._linear_probe import (
+    SharedVarianceGaussianNB,
+    linear_probe_curve,
+    plot_linear_probe_curve,
+)
 from sktrust.open_set._loki import LokiFrechetPredictor, check_label_metric
 from sktrust.open_set._reject import reject_option_curve
 from sktrust.open_set._scores import (
@@ -30,13 +35,16 @@ __all__ = [
     "EvidentialClassifier",
     "LokiFrechetPredictor",
     "PostHocOpenSetClassifier",
+    "SharedVarianceGaussianNB",
     "check_label_metric",
     "classifier_logits",
     "conjunctive_opinion",
     "dirichlet_opinion",
     "energy_score",
+    "linear_probe_curve",
     "max_logit_score",
     "msp_score",
+    "plot_linear_probe_curve",
     "reject_option_curve",
     "set_belief",
 ]
