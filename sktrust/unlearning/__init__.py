@@ -9,6 +9,7 @@ Torch-based unlearners need torch (a core dependency; on a CPU-only machine
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from sktrust.unlearning._regression import BlindspotUnlearner, GaussianFineTuneUnlearner
 from sktrust.unlearning._retrain import RetrainUnlearner
 from sktrust.unlearning._salun import SalUnUnlearner
 from sktrust.unlearning._search import UnlearningSearchCV
@@ -16,6 +17,8 @@ from sktrust.unlearning._sparse import L1SparseUnlearner, PruneFirstUnlearner
 from sktrust.unlearning._ssd import SSDUnlearner
 
 __all__ = [
+    "BlindspotUnlearner",
+    "GaussianFineTuneUnlearner",
     "L1SparseUnlearner",
     "PruneFirstUnlearner",
     "RetrainUnlearner",
