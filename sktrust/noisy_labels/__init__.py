@@ -5,7 +5,9 @@ sktrust's own methods:
 - :class:`RCALCalibrator`: representation calibration for noisy, long-tailed
   labels (robust class Gaussians, tail calibration, synthetic samples);
 - :class:`RCALSampler`: the same distribution recovery as an
-  imbalanced-learn over-sampler.
+  imbalanced-learn over-sampler;
+- :class:`LSANoiseDetector`: mislabelled-row detection (linear separation
+  alternating with small-loss selection) with relabel suggestions.
 
 Re-exported unchanged from imbalanced-learn, so that they are found where
 sktrust users look (they are imbalanced-learn's classes, tested by
@@ -28,6 +30,7 @@ from imblearn.over_sampling import (
 )
 from imblearn.under_sampling import RandomUnderSampler
 
+from sktrust.noisy_labels._lsa import LSANoiseDetector, small_loss_posterior
 from sktrust.noisy_labels._rcal import RCALCalibrator, RCALSampler
 
 __all__ = [
@@ -38,7 +41,9 @@ __all__ = [
     "SVMSMOTE",
     "BorderlineSMOTE",
     "KMeansSMOTE",
+    "LSANoiseDetector",
     "RCALCalibrator",
     "RCALSampler",
     "RandomUnderSampler",
+    "small_loss_posterior",
 ]
