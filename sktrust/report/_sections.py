@@ -47,7 +47,8 @@ from sktrust.report._render import figure_to_html, new_figure, table_to_html
 logger = logging.getLogger(__name__)
 
 # Modules outside sktrust.report that register sections of their own.
-SECTION_MODULES = ["sktrust.rules._report", "sktrust.open_set._report"]
+SECTION_MODULES = ["sktrust.rules._report", "sktrust.open_set._report",
+                   "sktrust.unlearning._report"]
 
 _RESERVED_KEYS = {"meta"}
 
