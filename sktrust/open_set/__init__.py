@@ -21,6 +21,7 @@ from sktrust.open_set._linear_probe import (
     plot_linear_probe_curve,
 )
 from sktrust.open_set._loki import LokiFrechetPredictor, check_label_metric
+from sktrust.open_set._ntk import InfiniteDepthNTKClassifier, ntk_kernel
 from sktrust.open_set._reject import reject_option_curve
 from sktrust.open_set._scores import (
     PostHocOpenSetClassifier,
@@ -33,6 +34,7 @@ from sktrust.open_set._scores import (
 __all__ = [
     "COSTARROpenSet",
     "EvidentialClassifier",
+    "InfiniteDepthNTKClassifier",
     "LokiFrechetPredictor",
     "PostHocOpenSetClassifier",
     "SharedVarianceGaussianNB",
@@ -44,6 +46,7 @@ __all__ = [
     "linear_probe_curve",
     "max_logit_score",
     "msp_score",
+    "ntk_kernel",
     "plot_linear_probe_curve",
     "reject_option_curve",
     "set_belief",
