@@ -48,7 +48,8 @@ logger = logging.getLogger(__name__)
 
 # Modules outside sktrust.report that register sections of their own.
 SECTION_MODULES = ["sktrust.rules._report", "sktrust.open_set._report",
-                   "sktrust.unlearning._report", "sktrust.noisy_labels._report"]
+                   "sktrust.unlearning._report", "sktrust.noisy_labels._report",
+                   "sktrust.explain._report"]
 
 _RESERVED_KEYS = {"meta"}
 
