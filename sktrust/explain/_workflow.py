@@ -38,6 +38,23 @@ def _abs_spearman(X):
     return np.nan_to_num(rho, nan=0.0)
 
 
+def correlation_groups(X, threshold):
+    """Groups of columns whose absolute Spearman correlation reaches ``threshold``.
+
+    Average-linkage clustering on ``1 - |rho|``, cut at ``1 - threshold``.
+    Returns a list of sorted column-index lists, ordered by first column.
+    """
+    if X.shape[1] == 1:
+        return [[0]]
+    rho = _abs_spearman(X)
+    dist = np.clip(1.0 - np.abs(rho), 0.0, None)
+    np.fill_diagonal(dist, 0.0)
+    labels = fcluster(linkage(squareform(dist, checks=False), method="average"),
+                      t=1.0 - threshold + 1e-12, criterion="distance")
+    groups = [[int(j) for j in np.flatnonzero(labels == lab)] for lab in np.unique(labels)]
+    return sorted(groups, key=lambda g: g[0])
+
+
 class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
     """Explain a tabular black box: aspects, forward selection, three importances.
 
@@ -201,14 +218,8 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
             return groups
         if self.aspect_threshold is None or d == 1:
             return {names[j]: [j] for j in range(d)}
-        rho = _abs_spearman(X)
-        dist = np.clip(1.0 - np.abs(rho), 0.0, None)
-        np.fill_diagonal(dist, 0.0)
-        labels = fcluster(linkage(squareform(dist, checks=False), method="average"),
-                          t=1.0 - self.aspect_threshold + 1e-12, criterion="distance")
         groups = {}
-        for lab in np.unique(labels):
-            cols = [int(j) for j in np.flatnonzero(labels == lab)]
+        for cols in correlation_groups(X, self.aspect_threshold):
             member_names = [names[j] for j in cols]
             key = "+".join(member_names) if len(cols) <= 3 else (
                 f"{member_names[0]}+{len(cols) - 1} more")
