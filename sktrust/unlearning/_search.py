@@ -14,7 +14,15 @@ from sklearn.model_selection import ParameterGrid, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import BaseUnlearner
-from sktrust.metrics import align_classes, avg_gap, unlearning_report
+from sktrust.metrics import (
+    align_classes,
+    avg_gap,
+    mia_efficacy,
+    remaining_accuracy,
+    test_accuracy,
+    unlearning_accuracy,
+    unlearning_report,
+)
 from sktrust.unlearning._retrain import RetrainUnlearner, _reseed
 from sktrust.unlearning._ssd import SSDUnlearner
 from sktrust.utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_data
@@ -257,10 +265,16 @@ class UnlearningSearchCV(BaseUnlearner):
         data = (X_forget, y_forget, X_retain, y_retain, self.X_val_, self.y_val_)
 
         def report(model):
-            kwargs = {} if is_regressor(self) else {"forget_classes": forget_classes}
-            rep = unlearning_report(model, *data, **kwargs)
-            rep.pop("mia_membership_rate", None)
-            return rep
+            if is_regressor(self):
+                return unlearning_report(model, *data)
+            Xf, yf, Xr, yr, Xv, yv = data
+            return {
+                "unlearning_accuracy": unlearning_accuracy(model, Xf, yf),
+                "remaining_accuracy": remaining_accuracy(model, Xr, yr),
+                "test_accuracy": test_accuracy(model, Xv, yv, forget_classes),
+                "mia_efficacy": mia_efficacy(model, Xr, yr, Xv, yv, Xf, yf,
+                                             random_state=seed),
+            }
 
         if is_classifier(self):
             # A model retrained without a class gives it probability 0.

@@ -80,8 +80,13 @@ def test_gaussian_targets_follow_the_training_target_distribution(low_targets_fo
 
 
 @pytest.mark.parametrize("cls", [BlindspotUnlearner, GaussianFineTuneUnlearner])
-def test_classifiers_are_refused(cls, iris):
+def test_default_is_a_regressor_and_classifiers_are_refused(cls, iris):
+    from sklearn.base import is_regressor
+
+    assert is_regressor(cls())
     X, y = iris
-    u = cls(epochs=1).fit(X, y)
+    from sklearn.neural_network import MLPClassifier
+
+    u = cls(MLPClassifier(hidden_layer_sizes=(8,), max_iter=50), epochs=1).fit(X, y)
     with pytest.raises(TypeError, match="regressors only"):
         u.unlearn(X[:5], y[:5], X[5:], y[5:])
