@@ -9,6 +9,7 @@ Every open-set classifier follows :class:`sktrust.base.OpenSetMixin`:
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sktrust.open_set._costarr import COSTARROpenSet
+from sktrust.open_set._dictas import DictASDetector, sparsemax
 from sktrust.open_set._evidential import (
     EvidentialClassifier,
     conjunctive_opinion,
@@ -33,6 +34,7 @@ from sktrust.open_set._scores import (
 
 __all__ = [
     "COSTARROpenSet",
+    "DictASDetector",
     "EvidentialClassifier",
     "InfiniteDepthNTKClassifier",
     "LokiFrechetPredictor",
@@ -50,4 +52,5 @@ __all__ = [
     "plot_linear_probe_curve",
     "reject_option_curve",
     "set_belief",
+    "sparsemax",
 ]
