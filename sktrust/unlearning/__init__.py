@@ -11,6 +11,7 @@ Torch-based unlearners need torch (a core dependency; on a CPU-only machine
 
 from sktrust.unlearning._regression import BlindspotUnlearner, GaussianFineTuneUnlearner
 from sktrust.unlearning._retrain import RetrainUnlearner
+from sktrust.unlearning._sae import SAEConceptSuppressor
 from sktrust.unlearning._salun import SalUnUnlearner
 from sktrust.unlearning._search import UnlearningSearchCV
 from sktrust.unlearning._sparse import L1SparseUnlearner, PruneFirstUnlearner
@@ -22,6 +23,7 @@ __all__ = [
     "L1SparseUnlearner",
     "PruneFirstUnlearner",
     "RetrainUnlearner",
+    "SAEConceptSuppressor",
     "SSDUnlearner",
     "SalUnUnlearner",
     "UnlearningSearchCV",

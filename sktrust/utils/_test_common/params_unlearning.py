@@ -18,6 +18,7 @@ TEST_PARAMS = {
     "PruneFirstUnlearner": {"estimator": _CLF},
     "BlindspotUnlearner": {"estimator": _REG},
     "GaussianFineTuneUnlearner": {"estimator": _REG},
+    "SAEConceptSuppressor": {"estimator": _CLF, "sae_epochs": 5, "n_features": 2},
     "UnlearningSearchCV": {"estimator": SSDUnlearner(_CLF),
                            "param_grid": {"alpha": [5.0, 50.0]}},
 }
