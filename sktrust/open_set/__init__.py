@@ -23,6 +23,7 @@ from sktrust.open_set._linear_probe import (
 )
 from sktrust.open_set._loki import LokiFrechetPredictor, check_label_metric
 from sktrust.open_set._ntk import InfiniteDepthNTKClassifier, ntk_kernel
+from sktrust.open_set._open_world import average_precision, box_iou, open_world_report
 from sktrust.open_set._reject import reject_option_curve
 from sktrust.open_set._scores import (
     PostHocOpenSetClassifier,
@@ -40,6 +41,8 @@ __all__ = [
     "LokiFrechetPredictor",
     "PostHocOpenSetClassifier",
     "SharedVarianceGaussianNB",
+    "average_precision",
+    "box_iou",
     "check_label_metric",
     "classifier_logits",
     "conjunctive_opinion",
@@ -49,6 +52,7 @@ __all__ = [
     "max_logit_score",
     "msp_score",
     "ntk_kernel",
+    "open_world_report",
     "plot_linear_probe_curve",
     "reject_option_curve",
     "set_belief",
