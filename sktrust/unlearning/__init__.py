@@ -16,6 +16,7 @@ from sktrust.unlearning._salun import SalUnUnlearner
 from sktrust.unlearning._search import UnlearningSearchCV
 from sktrust.unlearning._sparse import L1SparseUnlearner, PruneFirstUnlearner
 from sktrust.unlearning._ssd import SSDUnlearner
+from sktrust.unlearning._worst_case import WorstCaseForgetSelector
 
 __all__ = [
     "BlindspotUnlearner",
@@ -27,4 +28,5 @@ __all__ = [
     "SSDUnlearner",
     "SalUnUnlearner",
     "UnlearningSearchCV",
+    "WorstCaseForgetSelector",
 ]

@@ -19,6 +19,7 @@ TEST_PARAMS = {
     "BlindspotUnlearner": {"estimator": _REG},
     "GaussianFineTuneUnlearner": {"estimator": _REG},
     "SAEConceptSuppressor": {"estimator": _CLF, "sae_epochs": 5, "n_features": 2},
+    "WorstCaseForgetSelector": {"estimator": _CLF},
     "UnlearningSearchCV": {"estimator": SSDUnlearner(_CLF),
                            "param_grid": {"alpha": [5.0, 50.0]}},
 }
