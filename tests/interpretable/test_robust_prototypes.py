@@ -1,0 +1,147 @@
+"""Robust prototype networks: the certificate is a true lower bound."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import train_test_split
+
+from sktrust.interpretable import RobustRBFClassifier, RobustStableCBCClassifier
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y)
+
+
+@pytest.fixture(scope="module")
+def models(digits_split):
+    Xtr, _, ytr, _ = digits_split
+    kw = dict(n_components=30, max_epochs=40, random_state=0)
+    return {
+        "cbc_robust": RobustStableCBCClassifier(**kw).fit(Xtr, ytr),
+        "cbc_margin": RobustStableCBCClassifier(loss="margin", **kw).fit(Xtr, ytr),
+        "rbf_robust": RobustRBFClassifier(**kw).fit(Xtr, ytr),
+    }
+
+
+def _pgd_flips(clf, X, radius, steps=100):
+    """L2 PGD on the score margin inside a per-row ball; True where the class flips."""
+    module = clf.net_.module_
+    module.eval()
+    x0 = torch.as_tensor(X, dtype=torch.float32)
+    r = torch.as_tensor(radius, dtype=torch.float32)[:, None]
+    with torch.no_grad():
+        cls = module(x0).argmax(dim=1)
+    # Random start on the sphere, then normalised-gradient ascent.
+    gen = torch.Generator().manual_seed(0)
+    delta = torch.randn(x0.shape, generator=gen)
+    delta = delta / delta.norm(dim=1, keepdim=True) * r * 0.5
+    step = 2.5 * r / steps
+    flipped = torch.zeros(len(X), dtype=torch.bool)
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        scores = module(x0 + delta)
+        own = scores.gather(1, cls[:, None])[:, 0]
+        other = scores.scatter(1, cls[:, None], -torch.inf).amax(dim=1)
+        (grad,) = torch.autograd.grad((other - own).sum(), delta)
+        with torch.no_grad():
+            delta = delta + step * grad / grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            norm = delta.norm(dim=1, keepdim=True)
+            delta = delta * torch.clamp(r / norm.clamp_min(1e-12), max=1.0)
+            flipped |= module(x0 + delta).argmax(dim=1) != cls
+    return flipped.numpy()
+
+
+@pytest.mark.parametrize("name", ["cbc_robust", "rbf_robust"])
+def test_no_attack_inside_the_certified_radius_flips_a_prediction(name, models, digits_split):
+    clf = models[name]
+    _, Xte, _, yte = digits_split
+    correct = clf.predict(Xte) == yte
+    X = Xte[correct][:150]
+    radius = clf.certify(X)
+    assert np.all(radius >= 0) and np.median(radius) > 0.1
+    assert not _pgd_flips(clf, X, 0.95 * radius).any()
+    # The attack is not toothless: far outside the certificate it does flip rows.
+    assert _pgd_flips(clf, X, 2.0 + 4.0 * radius).mean() > 0.5
+
+
+def test_certificate_is_the_root_of_the_worst_case_bound(models, digits_split):
+    clf = models["cbc_robust"]
+    module = clf.net_.module_
+    x = torch.as_tensor(digits_split[1][:20], dtype=torch.float32)
+    with torch.no_grad():
+        d, _ = module.concept_scores(x)
+        P, M, R = module.affine()
+        Dp, Nm = d @ P, d @ M
+        pred = module(x).argmax(dim=1)
+        for n in range(len(x)):
+            i = int(pred[n])
+            for j in range(Dp.shape[1]):
+                if j == i:
+                    continue
+                a = -(Nm[n, i] + Dp[n, j])
+                b = R[i] - R[j]
+                c = Dp[n, i] + Nm[n, j]
+                t = float(-(b + torch.sqrt(b**2 - 4 * a * c)) / (2 * a))
+
+                def gap(t, n=n, i=i, j=j):
+                    return float((Dp[n, i] / t - Nm[n, i] * t + R[i])
+                                 - (Dp[n, j] * t - Nm[n, j] / t + R[j]))
+
+                assert abs(gap(t)) < 1e-5
+                assert all(gap(s) > -1e-7 for s in np.linspace(1.0, t, 7)[:-1])
+
+
+def test_reasoning_is_a_probability_and_scores_are_the_rbf_form(models, digits_split):
+    clf = models["cbc_robust"]
+    rho = clf.reasoning_probabilities_
+    np.testing.assert_allclose(rho.sum(axis=0), 1.0, atol=1e-6)
+    module = clf.net_.module_
+    x = torch.as_tensor(digits_split[1][:30], dtype=torch.float32)
+    with torch.no_grad():
+        d, p = module.concept_scores(x)
+    K = clf.n_components
+    d, p = d.numpy(), p.numpy()
+    expected = d @ (rho[:K] - rho[K:]) + rho[K:].sum(axis=0)
+    np.testing.assert_allclose(p, expected, atol=1e-5)
+    # Equivalently sum_k d_k rho+ + (1 - d_k) rho-: a probability.
+    np.testing.assert_allclose(p, d @ rho[:K] + (1 - d) @ rho[K:], atol=1e-5)
+    assert p.min() >= 0 and p.max() <= 1
+    np.testing.assert_allclose(clf.class_scores(digits_split[1][:30]), p, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(digits_split[1][:30]).sum(axis=1), 1.0)
+
+
+def test_robust_loss_certifies_more_than_the_margin_loss(models, digits_split):
+    _, Xte, _, yte = digits_split
+    certified = {n: np.mean(models[n].certify(Xte, yte) >= 0.5)
+                 for n in ("cbc_robust", "cbc_margin")}
+    assert certified["cbc_robust"] > certified["cbc_margin"]
+    for name in ("cbc_robust", "cbc_margin", "rbf_robust"):
+        assert models[name].score(Xte, yte) >= 0.85
+    # Certifying the true label gives a negative radius exactly on the errors.
+    r = models["cbc_robust"].certify(Xte, yte)
+    wrong = models["cbc_robust"].predict(Xte) != yte
+    assert np.all(r[wrong] <= 1e-6) and np.all(r[~wrong] >= -1e-6)
+
+
+@pytest.mark.parametrize("cls", [RobustStableCBCClassifier, RobustRBFClassifier])
+def test_bad_inputs_raise_clear_errors(cls):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValueError, match="at least two classes"):
+        cls(max_epochs=1).fit(X, np.zeros(40))
+    clf = cls(n_components=4, max_epochs=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="X has 2 features"):
+        clf.certify(X[:, :2])
+    with pytest.raises(ValueError, match="not seen in fit"):
+        clf.certify(X, np.full(40, 7))
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict(X_nan)
+    with pytest.raises(ValueError):
+        clf.predict(X[:0])
