@@ -32,6 +32,11 @@ from sktrust.open_set._scores import (
     max_logit_score,
     msp_score,
 )
+from sktrust.open_set._testable import (
+    TestableHalfspaceClassifier,
+    TestRejectedError,
+    UncertifiedModelWarning,
+)
 
 __all__ = [
     "COSTARROpenSet",
@@ -41,6 +46,9 @@ __all__ = [
     "LokiFrechetPredictor",
     "PostHocOpenSetClassifier",
     "SharedVarianceGaussianNB",
+    "TestRejectedError",
+    "TestableHalfspaceClassifier",
+    "UncertifiedModelWarning",
     "average_precision",
     "box_iou",
     "check_label_metric",
