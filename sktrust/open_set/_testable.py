@@ -128,7 +128,7 @@ class TestableHalfspaceClassifier(ClassifierMixin, BaseEstimator):
     >>> y = (X @ [1.0, -1.0, 0.5] > 0).astype(int)
     >>> clf = TestableHalfspaceClassifier(random_state=0).fit(X, y)
     >>> clf.certified_, round(clf.score(X, y), 2)
-    (True, 0.99)
+    (True, 1.0)
     """
 
     __test__ = False  # not a pytest test class
