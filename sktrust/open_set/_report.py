@@ -28,7 +28,8 @@ def uncertainty_section(context):
     from matplotlib.figure import Figure
 
     idx = np.arange(len(context.y))
-    train, test = train_test_split(idx, test_size=0.3, stratify=context.y,
+    stratify = context.y if np.bincount(context.y).min() >= 2 else None
+    train, test = train_test_split(idx, test_size=0.3, stratify=stratify,
                                    random_state=context.random_state)
     preprocess = context.baseline_models()["logistic_regression"][:-1]
     X_train = np.asarray(preprocess.fit_transform(context.X.iloc[train]), dtype=float)
@@ -60,7 +61,8 @@ def uncertainty_section(context):
     ax.set_title("Reject-option curve (COSTARR score)")
     ax.legend(loc="lower left")
     page = (
-        "<p>A logistic regression is fitted on 70% of the rows (stratified) and "
+        "<p>A logistic regression is fitted on 70% of the rows (stratified when "
+        "every class has 2+ rows) and "
         "its COSTARR known-ness score ranks the other 30%: rejecting the rows "
         "it trusts least should raise the accuracy on the rows it answers. "
         f"With the threshold that keeps {KNOWN_RATE:.0%} of the training rows, "
