@@ -125,8 +125,11 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sktrust.explain import TopKSurrogateExplainer
     >>> X, y = make_classification(n_samples=300, n_features=50, n_informative=3,
-    ...                            n_redundant=0, shuffle=False, random_state=0)
+    ...                            n_redundant=0, n_clusters_per_class=1, class_sep=2.0,
+    ...                            shuffle=False, random_state=0)
     >>> exp = TopKSurrogateExplainer(LogisticRegression(), k=5, random_state=0).fit(X, y)
+    >>> sorted(exp.top_k_features_[:3].tolist())
+    [0, 1, 2]
     >>> bool(exp.fidelity_ > 0.8)
     True
     >>> rules = exp.rules()
