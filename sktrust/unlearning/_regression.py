@@ -149,9 +149,9 @@ class BlindspotUnlearner(_RegressionUnlearner):
     >>> from sklearn.datasets import make_friedman1
     >>> from sklearn.neural_network import MLPRegressor
     >>> from sktrust.unlearning import BlindspotUnlearner
-    >>> X, y = make_friedman1(n_samples=400, random_state=0)
+    >>> X, y = make_friedman1(n_samples=200, random_state=0)
     >>> forget = y < np.quantile(y, 0.3)
-    >>> mlp = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0)
+    >>> mlp = MLPRegressor(hidden_layer_sizes=(16,), max_iter=100, random_state=0)
     >>> u = BlindspotUnlearner(mlp, random_state=0).fit(X, y)
     >>> _ = u.unlearn(X[forget], y[forget], X[~forget], y[~forget])
     >>> u.predict(X[:2]).shape
@@ -318,9 +318,9 @@ class GaussianFineTuneUnlearner(_RegressionUnlearner):
     >>> from sklearn.datasets import make_friedman1
     >>> from sklearn.neural_network import MLPRegressor
     >>> from sktrust.unlearning import GaussianFineTuneUnlearner
-    >>> X, y = make_friedman1(n_samples=400, random_state=0)
+    >>> X, y = make_friedman1(n_samples=200, random_state=0)
     >>> forget = y < np.quantile(y, 0.3)
-    >>> mlp = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0)
+    >>> mlp = MLPRegressor(hidden_layer_sizes=(16,), max_iter=100, random_state=0)
     >>> u = GaussianFineTuneUnlearner(mlp, random_state=0).fit(X, y)
     >>> _ = u.unlearn(X[forget], y[forget], X[~forget], y[~forget])
     >>> bool(abs(u.noise_mean_ - y.mean()) < 1e-9)
