@@ -90,3 +90,23 @@ def test_default_is_a_regressor_and_classifiers_are_refused(cls, iris):
     u = cls(MLPClassifier(hidden_layer_sizes=(8,), max_iter=50), epochs=1).fit(X, y)
     with pytest.raises(TypeError, match="regressors only"):
         u.unlearn(X[:5], y[:5], X[5:], y[5:])
+
+
+def test_search_tunes_a_regression_unlearner_against_retraining(low_targets_forgotten):
+    from sktrust.unlearning import UnlearningSearchCV
+
+    mlp, _, _, X_tr, y_tr, f, X_te, y_te, _ = low_targets_forgotten
+    search = UnlearningSearchCV(GaussianFineTuneUnlearner(FrozenEstimator(mlp),
+                                                          random_state=0),
+                                {"epochs": [1, 3]}, random_state=0)
+    search.fit(X_tr, y_tr, X_val=X_te[:200], y_val=y_te[:200])
+    search.unlearn(X_tr[f], y_tr[f], X_tr[~f], y_tr[~f])
+    scores = search.cv_results_["score"]
+    assert len(scores) == 2 and search.best_score_ == min(scores)
+    assert {"forget_mae", "retain_mae", "test_mae"} <= set(search.cv_results_)
+    # the mean MAE gap of the best point is below doing nothing
+    ref = search.reference_report_
+    nothing = np.mean([abs(_mae(mlp, X, y) - ref[k]) for k, (X, y) in {
+        "forget_mae": (X_tr[f], y_tr[f]), "retain_mae": (X_tr[~f], y_tr[~f]),
+        "test_mae": (X_te[:200], y_te[:200])}.items()])
+    assert search.best_score_ < nothing
