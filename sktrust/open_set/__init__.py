@@ -37,6 +37,7 @@ from sktrust.open_set._testable import (
     TestRejectedError,
     UncertifiedModelWarning,
 )
+from sktrust.open_set._tlc import TLCClassifier, fuse_opinions
 
 __all__ = [
     "COSTARROpenSet",
@@ -46,6 +47,7 @@ __all__ = [
     "LokiFrechetPredictor",
     "PostHocOpenSetClassifier",
     "SharedVarianceGaussianNB",
+    "TLCClassifier",
     "TestRejectedError",
     "TestableHalfspaceClassifier",
     "UncertifiedModelWarning",
@@ -56,6 +58,7 @@ __all__ = [
     "conjunctive_opinion",
     "dirichlet_opinion",
     "energy_score",
+    "fuse_opinions",
     "linear_probe_curve",
     "max_logit_score",
     "msp_score",

@@ -1,0 +1,99 @@
+"""TLCClassifier: exact fusion, long-tailed digits, uncertainty, early exit."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.neural_network import MLPClassifier
+
+from sktrust.open_set import TLCClassifier, fuse_opinions
+
+
+def _brute_force_dempster(b1, u1, b2, u2):
+    """Dempster's rule on focal sets {i} and Theta (index K), normalised."""
+    k = len(b1)
+    m1 = list(b1) + [u1]
+    m2 = list(b2) + [u2]
+    out = np.zeros(k + 1)
+    conflict = 0.0
+    for i in range(k + 1):
+        for j in range(k + 1):
+            if i == k and j == k:
+                out[k] += m1[i] * m2[j]
+            elif i == k:
+                out[j] += m1[i] * m2[j]
+            elif j == k or i == j:
+                out[i] += m1[i] * m2[j]
+            else:
+                conflict += m1[i] * m2[j]
+    return out[:k] / (1 - conflict), out[k] / (1 - conflict)
+
+
+def test_reduced_dempster_rule_matches_brute_force_and_vacuous_is_neutral():
+    rng = np.random.RandomState(0)
+    for _ in range(20):
+        m1, m2 = rng.dirichlet(np.ones(4)), rng.dirichlet(np.ones(4))
+        b, u = fuse_opinions(m1[None, :3], m1[3:], m2[None, :3], m2[3:])
+        rb, ru = _brute_force_dempster(m1[:3], m1[3], m2[:3], m2[3])
+        np.testing.assert_allclose(b[0], rb, atol=1e-12)
+        assert u[0] == pytest.approx(ru, abs=1e-12)
+        assert b.sum() + u[0] == pytest.approx(1.0)
+    b, u = fuse_opinions([[0.5, 0.3]], [0.2], [[0.0, 0.0]], [1.0])
+    np.testing.assert_allclose(b, [[0.5, 0.3]])
+    np.testing.assert_allclose(u, [0.2])
+
+
+@pytest.fixture(scope="module")
+def long_tailed_digits():
+    from sklearn.datasets import load_digits
+
+    from sktrust.datasets import make_long_tailed
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    perm = np.random.RandomState(0).permutation(len(y))
+    train, test = perm[:1200], perm[1200:]
+    X_lt, y_lt = make_long_tailed(X[train], y[train], imbalance_ratio=50, random_state=0)
+    clf = TLCClassifier(random_state=0).fit(X_lt, y_lt)
+    return clf, X_lt, y_lt, X[test], y[test]
+
+
+def test_rare_classes_are_learned_better_than_by_a_plain_mlp(long_tailed_digits):
+    clf, X_lt, y_lt, X_test, y_test = long_tailed_digits
+    counts = np.bincount(y_lt, minlength=10)
+    tail = np.isin(y_test, np.argsort(counts)[:3])
+    mlp = MLPClassifier((64,), max_iter=500, random_state=0).fit(X_lt, y_lt)
+    ours = np.mean(clf.predict(X_test[tail]) == y_test[tail])
+    base = np.mean(mlp.predict(X_test[tail]) == y_test[tail])
+    assert ours >= base + 0.05
+
+
+def test_uncertainty_flags_mistakes_and_rare_classes(long_tailed_digits):
+    clf, X_lt, y_lt, X_test, y_test = long_tailed_digits
+    wrong = clf.predict(X_test) != y_test
+    u = clf.predict_uncertainty(X_test)
+    assert roc_auc_score(wrong, u) >= 0.75
+    counts = np.bincount(y_lt, minlength=10)
+    tail = np.isin(y_test, np.argsort(counts)[:3])
+    head = np.isin(y_test, np.argsort(counts)[-3:])
+    assert np.log(u[tail]).mean() > np.log(u[head]).mean()
+
+
+def test_early_exit_saves_experts_and_keeps_accuracy(long_tailed_digits):
+    clf, X_lt, y_lt, X_test, y_test = long_tailed_digits
+    full = np.mean(clf.predict(X_test) == y_test)
+    fast = TLCClassifier(random_state=0, early_exit_threshold=1e-5)
+    fast.__dict__.update({k: v for k, v in vars(clf).items() if k.endswith("_")})
+    used = fast.experts_used(X_test)
+    assert used.mean() / clf.n_experts <= 0.7
+    assert np.mean(fast.predict(X_test) == y_test) >= full - 0.01
+    np.testing.assert_array_equal(clf.experts_used(X_test), clf.n_experts)
+
+
+def test_bad_inputs_are_refused(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="unknown_label=0 is one of the training"):
+        TLCClassifier(unknown_label=0, threshold="auto", max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="one class"):
+        TLCClassifier(max_epochs=1).fit(X[:10], y[:10])
+    with pytest.raises(ValueError, match="n_experts"):
+        TLCClassifier(n_experts=0).fit(X, y)
