@@ -57,10 +57,10 @@ def test_correlated_copies_become_three_aspects_and_selection_keeps_them(workflo
     LogisticRegression(),
 ], ids=["rf", "xgb", "svm", "lr"])
 def test_values_add_up_to_the_positive_class_probability(model, duplicated):
-    rows = np.random.RandomState(0).permutation(len(duplicated[1]))[:60]
+    rows = np.random.RandomState(0).permutation(len(duplicated[1]))[:40]
     X, y = duplicated[0][rows], duplicated[1][rows]
     wf = ShapWorkflowExplainer(model, aspect_threshold=0.9, forward_selection=False,
-                               n_repeats=2, background_size=20, random_state=0).fit(X, y)
+                               n_repeats=2, background_size=10, random_state=0).fit(X, y)
     exp = wf.explain(X[:5])
     assert exp.values.shape == (5, X.shape[1])
     np.testing.assert_allclose(exp.values.sum(axis=1) + exp.base_values,
