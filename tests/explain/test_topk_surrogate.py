@@ -149,3 +149,16 @@ def test_bad_inputs_raise_clear_errors(fitted, iris):
         TopKSurrogateExplainer(LogisticRegression()).fit(X_nan, y[:50])
     with pytest.raises(ValueError):
         TopKSurrogateExplainer(LogisticRegression()).fit(X[:0], y[:0])
+
+
+def test_a_rule_learner_can_be_the_surrogate(iris):
+    from sklearn.ensemble import RandomForestClassifier
+
+    rules = pytest.importorskip("sktrust.rules")
+    X, y = iris
+    exp = TopKSurrogateExplainer(RandomForestClassifier(n_estimators=20, random_state=0),
+                                 k=2, surrogate=rules.FOLDSEClassifier(),
+                                 random_state=0).fit(X, y)
+    assert type(exp.surrogate_).__name__ == "FOLDSEClassifier"
+    assert exp.fidelity_ > 0.8
+    assert exp.predict(X[:5]).shape == (5,)
