@@ -170,8 +170,8 @@ def list_sections():
     Examples
     --------
     >>> from sktrust.report import list_sections
-    >>> list_sections()[:4]
-    ['data_profile', 'models', 'calibration', 'shap_importance']
+    >>> list_sections()[:3]
+    ['data_profile', 'models', 'calibration']
     """
     _import_section_modules()
     return [s.key for s in sorted(_REGISTRY.values(), key=lambda s: s.order)]

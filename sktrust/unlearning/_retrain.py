@@ -5,6 +5,7 @@
 
 from numbers import Integral
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 
@@ -58,7 +59,8 @@ class RetrainUnlearner(BaseUnlearner):
     estimator_ : estimator
         The current model (the retrained one after ``unlearn``).
     classes_ : ndarray
-        Class labels (classifiers only).
+        Class labels (classifiers only): those of the current model, so a
+        class whose rows were all forgotten disappears after ``unlearn``.
     references_ : list of estimators
         Models retrained with different seeds (set by ``unlearn``).
     unlearn_history_ : list of dict
@@ -114,6 +116,9 @@ class RetrainUnlearner(BaseUnlearner):
                 "RetrainUnlearner.unlearn needs y_retain to refit a supervised model."
             )
         self.estimator_ = self._unfitted().fit(X_retain, y_retain)
+        if hasattr(self.estimator_, "classes_"):
+            # Forgetting a whole class leaves the retrained model without it.
+            self.classes_ = np.asarray(self.estimator_.classes_)
         self.references_ = [self.estimator_]
         if self.n_references > 1:
             base_seed = check_random_state_seed(self.random_state)

@@ -131,3 +131,12 @@ def test_tags_follow_the_wrapped_estimator():
 
     assert is_classifier(RetrainUnlearner())
     assert is_regressor(RetrainUnlearner(Ridge()))
+
+
+def test_forgetting_a_whole_class_updates_classes(iris):
+    X, y = iris
+    forget = y == 1
+    u = RetrainUnlearner(LogisticRegression(max_iter=300)).fit(X, y)
+    u.unlearn(X[forget], y[forget], X[~forget], y[~forget])
+    np.testing.assert_array_equal(u.classes_, [0, 2])
+    assert u.predict_proba(X).shape == (150, 2)
