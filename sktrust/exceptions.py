@@ -6,6 +6,7 @@
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 __all__ = [
+    "BenchmarkLeakageError",
     "ConvergenceWarning",
     "NotFittedError",
     "SktrustWarning",
@@ -24,3 +25,7 @@ class UntrustedInputWarning(SktrustWarning):
 
 class UnlearningError(ValueError):
     """An unlearning request failed; the model was restored to its previous state."""
+
+
+class BenchmarkLeakageError(ValueError):
+    """Data marked evaluation-only reached ``fit`` (training, tuning or calibration)."""
