@@ -134,6 +134,10 @@ def test_random_state_makes_results_reproducible(estimator):
     X, y = _data_for(estimator)
     a_est = clone(estimator).set_params(random_state=3).fit(X, y)
     b_est = clone(estimator).set_params(random_state=3).fit(X, y)
+    if hasattr(estimator, "unlearn"):  # unlearning must be reproducible too
+        forget = np.arange(len(X)) % 6 == 0
+        for est in (a_est, b_est):
+            est.unlearn(X[forget], y[forget], X[~forget], y[~forget])
     a = _outputs(a_est, X) or _sampler_outputs(a_est, X, y)
     b = _outputs(b_est, X) or _sampler_outputs(b_est, X, y)
     assert a, "nothing to compare"

@@ -159,7 +159,13 @@ class UnlearningSearchCV(BaseUnlearner):
         self.verbose = verbose
 
     def _base_estimator(self):
-        return SSDUnlearner() if self.estimator is None else self.estimator
+        est = SSDUnlearner() if self.estimator is None else self.estimator
+        params = est.get_params(deep=False) if hasattr(est, "get_params") else {}
+        if params.get("random_state", 0) is None and self.random_state is not None:
+            # An unseeded inner unlearner would make the search irreproducible.
+            est = clone(est).set_params(random_state=check_random_state_seed(
+                self.random_state))
+        return est
 
     def _grid(self):
         grid = self.param_grid

@@ -321,6 +321,8 @@ class PruneFirstUnlearner(TorchUnlearner):
         inner = clone(inner).set_params(estimator=FrozenEstimator(self.estimator_))
         if "device" in inner.get_params():
             inner.set_params(device=self.device)
+        if inner.get_params().get("random_state", 0) is None:
+            inner.set_params(random_state=seed_of(self))
         inner = inner.fit(X, y)
         inner._prune_mask = self.mask_
         self.unlearner_ = inner
