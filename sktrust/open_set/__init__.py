@@ -16,6 +16,11 @@ from sktrust.open_set._evidential import (
     dirichlet_opinion,
     set_belief,
 )
+from sktrust.open_set._guard import (
+    EvaluationOnlyGuard,
+    is_evaluation_only,
+    mark_evaluation_only,
+)
 from sktrust.open_set._linear_probe import (
     SharedVarianceGaussianNB,
     linear_probe_curve,
@@ -23,7 +28,12 @@ from sktrust.open_set._linear_probe import (
 )
 from sktrust.open_set._loki import LokiFrechetPredictor, check_label_metric
 from sktrust.open_set._ntk import InfiniteDepthNTKClassifier, ntk_kernel
-from sktrust.open_set._open_world import average_precision, box_iou, open_world_report
+from sktrust.open_set._open_world import (
+    average_precision,
+    box_iou,
+    keyword_scores,
+    open_world_report,
+)
 from sktrust.open_set._reject import reject_option_curve
 from sktrust.open_set._scores import (
     PostHocOpenSetClassifier,
@@ -42,6 +52,7 @@ from sktrust.open_set._tlc import TLCClassifier, fuse_opinions
 __all__ = [
     "COSTARROpenSet",
     "DictASDetector",
+    "EvaluationOnlyGuard",
     "EvidentialClassifier",
     "InfiniteDepthNTKClassifier",
     "LokiFrechetPredictor",
@@ -59,7 +70,10 @@ __all__ = [
     "dirichlet_opinion",
     "energy_score",
     "fuse_opinions",
+    "is_evaluation_only",
+    "keyword_scores",
     "linear_probe_curve",
+    "mark_evaluation_only",
     "max_logit_score",
     "msp_score",
     "ntk_kernel",

@@ -3,6 +3,7 @@
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import re
 from numbers import Integral, Real
 
 import numpy as np
@@ -140,6 +141,72 @@ def _bootstrap(stat, n, n_bootstrap, rng, confidence, valid=None):
     return tuple(float(v) for v in np.percentile(values, [tail, 100 - tail]))
 
 
+def _with_ci(stat, n, n_bootstrap, rng, confidence, valid=None):
+    """``{"value", "ci_low", "ci_high"}`` of ``stat`` over ``n`` cases, resampled by case."""
+    low, high = (_bootstrap(stat, n, n_bootstrap, rng, confidence, valid)
+                 if n_bootstrap else (float("nan"), float("nan")))
+    return {"value": float(stat(np.arange(n))), "ci_low": low, "ci_high": high}
+
+
+def _terms_in(text, patterns):
+    return {term for term, pattern in patterns if pattern.search(str(text))}
+
+
+def keyword_scores(text_true, text_pred, vocabulary):
+    """Keyword precision, recall and F1 of clinical terms, pooled over cases.
+
+    A term of ``vocabulary`` is present in a text when it occurs as a whole
+    word or phrase, ignoring case. Counts of true positive (in both texts),
+    false positive (predicted only) and false negative (reference only) terms
+    are summed over cases (micro average); a ratio with a zero denominator is
+    0.
+
+    Parameters
+    ----------
+    text_true : sequence of str
+        Reference caption / report of each case.
+    text_pred : sequence of str
+        Generated caption / report of each case.
+    vocabulary : sequence of str
+        Clinical terms to look for.
+
+    Returns
+    -------
+    scores : dict
+        ``precision``, ``recall``, ``f1`` (floats) and ``counts``, an int array
+        of shape (n_cases, 3) with the per-case TP, FP and FN counts.
+
+    Examples
+    --------
+    >>> from sktrust.open_set import keyword_scores
+    >>> s = keyword_scores(["glioma with edema"], ["Glioma, no edema; cyst"],
+    ...                    ["glioma", "edema", "cyst", "infarct"])
+    >>> round(s["precision"], 3), s["recall"]
+    (0.667, 1.0)
+    """
+    if len(text_true) != len(text_pred):
+        raise ValueError("text_true and text_pred need one text per case.")
+    terms = [str(t).strip() for t in vocabulary]
+    if not terms or any(not t for t in terms):
+        raise ValueError("vocabulary must be a non-empty list of non-empty terms.")
+    patterns = [(t.lower(), re.compile(r"(?<!\w)" + re.escape(t) + r"(?!\w)", re.IGNORECASE))
+                for t in terms]
+    counts = np.zeros((len(text_true), 3), dtype=int)
+    for i, (ref, gen) in enumerate(zip(text_true, text_pred)):
+        ref_terms, gen_terms = _terms_in(ref, patterns), _terms_in(gen, patterns)
+        counts[i] = (len(ref_terms & gen_terms), len(gen_terms - ref_terms),
+                     len(ref_terms - gen_terms))
+    return {**_prf(counts), "counts": counts}
+
+
+def _prf(counts):
+    tp, fp, fn = counts.sum(axis=0)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
+
+
 @validate_params(
     {
         "y_known": ["array-like"],
@@ -148,6 +215,10 @@ def _bootstrap(stat, n, n_bootstrap, rng, confidence, valid=None):
         "boxes_true": [list, None],
         "boxes_pred": [list, None],
         "box_scores": [list, None],
+        "text_true": ["array-like", None],
+        "text_pred": ["array-like", None],
+        "vocabulary": ["array-like", None],
+        "topk_pred": [list, None],
         "iou_thresholds": [tuple, list],
         "n_bootstrap": [Interval(Integral, 0, None, closed="left")],
         "confidence": [Interval(Real, 0, 1, closed="neither")],
@@ -156,14 +227,16 @@ def _bootstrap(stat, n, n_bootstrap, rng, confidence, valid=None):
     prefer_skip_nested_validation=True,
 )
 def open_world_report(y_known, known_score, *, categories=None, boxes_true=None,
-                      boxes_pred=None, box_scores=None, iou_thresholds=(0.3, 0.5),
+                      boxes_pred=None, box_scores=None, text_true=None, text_pred=None,
+                      vocabulary=None, topk_pred=None, iou_thresholds=(0.3, 0.5),
                       n_bootstrap=1000, confidence=0.95, random_state=None):
     """Evaluate on a never-trained-on open-world test set, NOVA style.
 
     Protocol: the test set is used for evaluation only (no training, tuning or
-    threshold choice on it); rare categories are reported one by one with
-    their counts, since most have a handful of cases; every number comes with
-    a bootstrap confidence interval resampled by case.
+    threshold choice on it: see :class:`EvaluationOnlyGuard`); rare
+    categories are reported one by one with their counts, since most have a
+    handful of cases; every number comes with a bootstrap confidence interval
+    resampled by case.
 
     Parameters
     ----------
@@ -179,6 +252,17 @@ def open_world_report(y_known, known_score, *, categories=None, boxes_true=None,
         Per case: ground-truth boxes (n_i, 4), predicted boxes (k_i, 4) and
         their scores (k_i,), ``[x1, y1, x2, y2]``. Give all three for
         localisation AP and hit rate at each IoU threshold.
+    text_true, text_pred : sequence of str, default=None
+        Per case: reference and generated caption / report. With
+        ``vocabulary``, gives keyword precision, recall and F1 (see
+        :func:`keyword_scores`). BLEU is not computed (it needs nltk or
+        sacrebleu).
+    vocabulary : sequence of str, default=None
+        Clinical terms for the keyword scores.
+    topk_pred : list of sequence, default=None
+        Per case, the predicted diagnoses ranked best first. With
+        ``categories`` (the true diagnosis of each unknown case), gives top-1
+        and top-5 diagnosis accuracy over the unknown cases.
     iou_thresholds : tuple of float, default=(0.3, 0.5)
     n_bootstrap : int, default=1000
         Bootstrap resamples (0 = no intervals).
@@ -192,7 +276,10 @@ def open_world_report(y_known, known_score, *, categories=None, boxes_true=None,
         ``value``, ``ci_low``, ``ci_high``, plus ``n_known`` and ``n_unknown``;
         ``categories`` (if given): per category ``{"n", "auroc": {...}}`` and
         ``macro_auroc``; ``localisation`` (if boxes are given): per threshold
-        ``ap`` (with CI) and ``hit_rate``.
+        ``ap`` (with CI) and ``hit_rate``; ``captioning`` (if texts are
+        given): ``keyword_precision``, ``keyword_recall``, ``keyword_f1``
+        (with CI) and ``n``; ``diagnosis`` (if ``topk_pred`` is given):
+        ``top1_accuracy``, ``top5_accuracy`` (with CI) and ``n``.
 
     Examples
     --------
@@ -216,11 +303,8 @@ def open_world_report(y_known, known_score, *, categories=None, boxes_true=None,
     def both(idx):
         return is_known[idx].any() and not is_known[idx].all()
 
-    def with_ci(stat):
-        value = stat(np.arange(n))
-        low, high = _bootstrap(stat, n, n_bootstrap, rng, confidence, both) if (
-            n_bootstrap) else (float("nan"), float("nan"))
-        return {"value": float(value), "ci_low": low, "ci_high": high}
+    def with_ci(stat, m=n, valid=both):
+        return _with_ci(stat, m, n_bootstrap, rng, confidence, valid)
 
     report = {"detection": {
         "auroc": with_ci(lambda i: _auroc(is_known[i], score[i])),
@@ -240,12 +324,9 @@ def open_world_report(y_known, known_score, *, categories=None, boxes_true=None,
             def stat(i, k=sub_known, s=sub_score):
                 return _auroc(k[i], s[i])
 
-            value = stat(np.arange(m))
-            low, high = (_bootstrap(stat, m, n_bootstrap, rng, confidence,
-                                    lambda i, k=sub_known: k[i].any() and not k[i].all())
-                         if n_bootstrap else (float("nan"), float("nan")))
             per[c] = {"n": int((~sub_known).sum()),
-                      "auroc": {"value": float(value), "ci_low": low, "ci_high": high}}
+                      "auroc": with_ci(stat, m, lambda i, k=sub_known: k[i].any()
+                                       and not k[i].all())}
         report["categories"] = per
         report["macro_auroc"] = float(np.mean([v["auroc"]["value"] for v in per.values()]))
     if boxes_true is not None or boxes_pred is not None or box_scores is not None:
@@ -264,12 +345,32 @@ def open_world_report(y_known, known_score, *, categories=None, boxes_true=None,
             def has_truth(i):
                 return any(len(np.reshape(boxes_true[j], (-1, 4))) for j in i)
 
-            value = ap(np.arange(m))
-            low, high = (_bootstrap(ap, m, n_bootstrap, rng, confidence, has_truth)
-                         if n_bootstrap else (float("nan"), float("nan")))
             loc[f"iou_{t}"] = {
-                "ap": {"value": value, "ci_low": low, "ci_high": high},
+                "ap": with_ci(ap, m, has_truth),
                 "hit_rate": _hit_rate(boxes_true, boxes_pred, t),
             }
         report["localisation"] = loc
+    if text_true is not None or text_pred is not None:
+        if text_true is None or text_pred is None or vocabulary is None:
+            raise ValueError("Give text_true, text_pred and vocabulary together.")
+        counts = keyword_scores(list(text_true), list(text_pred), list(vocabulary))["counts"]
+        report["captioning"] = {
+            f"keyword_{name}": with_ci(lambda i, name=name: _prf(counts[i])[name],
+                                       len(counts), None)
+            for name in ("precision", "recall", "f1")
+        }
+        report["captioning"]["n"] = len(counts)
+    if topk_pred is not None:
+        if categories is None:
+            raise ValueError("topk_pred needs categories, the true diagnosis of each case.")
+        if len(topk_pred) != n:
+            raise ValueError("topk_pred needs one ranked list of diagnoses per case.")
+        truth = np.asarray(categories, dtype=object)[~is_known].astype(str)
+        ranked = [[str(d) for d in topk_pred[j]] for j in np.flatnonzero(~is_known)]
+        rank = np.array([r.index(t) if t in r else len(r) for t, r in zip(truth, ranked)])
+        report["diagnosis"] = {
+            "top1_accuracy": with_ci(lambda i: np.mean(rank[i] < 1), len(rank), None),
+            "top5_accuracy": with_ci(lambda i: np.mean(rank[i] < 5), len(rank), None),
+            "n": len(rank),
+        }
     return report
