@@ -8,12 +8,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
+from sktrust.open_set._common import encode_labels
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
 
@@ -148,13 +147,15 @@ def _edl_loss(logits, y, kl_scale):
     # KL(Dir(alpha_tilde) || Dir(1)) with the true-class evidence removed.
     a = onehot + (1.0 - onehot) * alpha
     a0 = a.sum(dim=1)
-    kl = (torch.lgamma(a0) - torch.lgamma(torch.tensor(float(k), dtype=a.dtype))
+    kl = (torch.lgamma(a0)
+          - torch.lgamma(torch.tensor(float(k), dtype=a.dtype, device=a.device))
           - torch.lgamma(a).sum(dim=1)
           + ((a - 1.0) * (torch.digamma(a) - torch.digamma(a0)[:, None])).sum(dim=1))
     return (nll + kl_scale * kl).mean()
 
 
 def _evidential_net_class():
+    import torch
     from skorch import NeuralNetClassifier
 
     class _EvidentialNet(NeuralNetClassifier):
@@ -168,7 +169,9 @@ def _evidential_net_class():
         def get_loss(self, y_pred, y_true, X=None, training=False):
             epoch = max(len(self.history), 1)
             scale = self.kl_weight * min(1.0, epoch / max(self.kl_anneal_epochs, 1))
-            return _edl_loss(y_pred, y_true.long(), scale)
+            # skorch hands y_true on the CPU; move it where the logits are.
+            y = torch.as_tensor(y_true, device=y_pred.device).long()
+            return _edl_loss(y_pred, y, scale)
 
     return _EvidentialNet
 
@@ -349,13 +352,8 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
         from sktrust.nn import torch_seed
 
         X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError("y has only one class; EvidentialClassifier needs 2 or more.")
+        y_idx = encode_labels(self, y).astype(np.int64)
         self._check_unknown_label()
-        y_idx = encoder.transform(y).astype(np.int64)
         with torch_seed(self.random_state):
             self.net_ = self._rebuild_net()
             if self.verbose:

@@ -8,12 +8,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
+from sktrust.open_set._common import encode_labels
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
 
@@ -114,7 +113,8 @@ def _tlc_net_class():
             self.diversity_weight = diversity_weight
 
         def get_loss(self, y_pred, y_true, X=None, training=False):
-            y = y_true.long()
+            # skorch hands y_true on the CPU; move it where the logits are.
+            y = torch.as_tensor(y_true, device=y_pred.device).long()
             n, n_exp, k = y_pred.shape
             counts = torch.as_tensor(np.asarray(self.class_counts, dtype=float),
                                      dtype=y_pred.dtype, device=y_pred.device)
@@ -159,7 +159,7 @@ def _tlc_net_class():
                 alpha = torch.exp(zm.clamp(max=60.0))
                 a = onehot + (1.0 - onehot) * (alpha + 1.0)
                 a0 = a.sum(dim=1)
-                kl = (torch.lgamma(a0) - torch.lgamma(torch.tensor(float(k)))
+                kl = (torch.lgamma(a0) - torch.lgamma(torch.tensor(float(k), device=a0.device))
                       - torch.lgamma(a).sum(dim=1)
                       + ((a - 1.0) * (torch.digamma(a) - torch.digamma(a0)[:, None])
                          ).sum(dim=1))
@@ -353,13 +353,8 @@ class TLCClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseEstimato
         from sktrust.nn import torch_seed
 
         X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError("y has only one class; TLCClassifier needs 2 or more.")
+        y_idx = encode_labels(self, y).astype(np.int64)
         self._check_unknown_label()
-        y_idx = encoder.transform(y).astype(np.int64)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_)).astype(float)
         with torch_seed(self.random_state):
             self.net_ = self._rebuild_net()
