@@ -1,0 +1,68 @@
+"""Private helpers shared by the open-set estimators (post-hoc wrapping, label encoding)."""
+
+# Authors: The sktrust developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import copy
+
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import get_tags
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from sktrust.utils._sklearn_compat import validate_data
+
+
+def check_two_classes(estimator, classes):
+    """Raise a ValueError naming ``estimator`` when ``classes`` has fewer than two."""
+    if len(classes) < 2:
+        raise ValueError(
+            f"y has only one class; {type(estimator).__name__} needs 2 or more."
+        )
+
+
+def encode_labels(estimator, y):
+    """Set ``estimator.classes_`` from ``y`` (2+ classes) and return ``y`` as indices."""
+    check_classification_targets(y)
+    encoder = LabelEncoder().fit(y)
+    estimator.classes_ = encoder.classes_
+    check_two_classes(estimator, estimator.classes_)
+    return encoder.transform(y)
+
+
+class _PostHocMixin:
+    """Wrap a classifier given as ``estimator`` (default: logistic regression).
+
+    ``FrozenEstimator(model)`` is copied, not refit; anything else is cloned
+    and fitted. Missing-value support follows the wrapped classifier.
+    """
+
+    def _base(self):
+        return LogisticRegression(max_iter=1000) if self.estimator is None else (
+            self.estimator)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        base = self._base()
+        inner = get_tags(base.estimator if isinstance(base, FrozenEstimator) else base)
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        tags.input_tags.sparse = False
+        return tags
+
+    def _fit_estimator(self, X, y):
+        """Set ``estimator_`` (a copy of a frozen model, or a fitted clone)."""
+        check_classification_targets(y)
+        if isinstance(self.estimator, FrozenEstimator):
+            self.estimator_ = copy.deepcopy(self.estimator.estimator)
+            check_is_fitted(self.estimator_)
+        else:
+            self.estimator_ = clone(self._base()).fit(X, y)
+        return self.estimator_
+
+    def _validate_fitted(self, X):
+        """Check fitted, then validate ``X`` against the training features."""
+        check_is_fitted(self, "estimator_")
+        return validate_data(self, X, reset=False)
