@@ -3,15 +3,10 @@
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import copy
-
 import numpy as np
-from sklearn.base import clone
-from sklearn.frozen import FrozenEstimator
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import OpenSetMixin
+from sktrust.open_set._common import check_two_classes
 from sktrust.open_set._scores import PostHocOpenSetClassifier
 from sktrust.utils._sklearn_compat import HasMethods, StrOptions, _fit_context, validate_data
 
@@ -169,15 +164,9 @@ class COSTARROpenSet(PostHocOpenSetClassifier):
         self : object
         """
         X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        if isinstance(self.estimator, FrozenEstimator):
-            self.estimator_ = copy.deepcopy(self.estimator.estimator)
-            check_is_fitted(self.estimator_)
-        else:
-            self.estimator_ = clone(self._base()).fit(X, y)
+        self._fit_estimator(X, y)
         self.classes_ = np.asarray(self.estimator_.classes_)
-        if len(self.classes_) < 2:
-            raise ValueError("y has a single class; an open-set classifier needs 2+.")
+        check_two_classes(self, self.classes_)
         self._check_unknown_label()
 
         f, W, b = self._parts(X)

@@ -3,18 +3,13 @@
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import copy
-
 import numpy as np
 from scipy.sparse.csgraph import shortest_path
 from scipy.spatial.distance import cdist
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.utils import get_tags
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from sktrust.open_set._common import _PostHocMixin, check_two_classes
 from sktrust.utils._sklearn_compat import HasMethods, StrOptions, _fit_context, validate_data
 
 _METRIC_TOL = 1e-9
@@ -83,7 +78,7 @@ def _graph_distance(graph, labels):
     return D
 
 
-class LokiFrechetPredictor(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class LokiFrechetPredictor(_PostHocMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Predict with the Fréchet mean of the class probabilities over a label metric.
 
     When labels live in a space with distances (an ordinal scale, a disease
@@ -168,18 +163,6 @@ class LokiFrechetPredictor(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.metric = metric
         self.label_space = label_space
 
-    def _base(self):
-        return LogisticRegression(max_iter=1000) if self.estimator is None else (
-            self.estimator)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        base = self._base()
-        inner = get_tags(base.estimator if isinstance(base, FrozenEstimator) else base)
-        tags.input_tags.allow_nan = inner.input_tags.allow_nan
-        tags.input_tags.sparse = False
-        return tags
-
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit (or copy) the classifier and prepare the label metric.
@@ -195,15 +178,9 @@ class LokiFrechetPredictor(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        if isinstance(self.estimator, FrozenEstimator):
-            self.estimator_ = copy.deepcopy(self.estimator.estimator)
-            check_is_fitted(self.estimator_)
-        else:
-            self.estimator_ = clone(self._base()).fit(X, y)
+        self._fit_estimator(X, y)
         observed = np.asarray(self.estimator_.classes_)
-        if len(np.unique(y)) < 2:
-            raise ValueError("y has only one class; LokiFrechetPredictor needs 2 or more.")
+        check_two_classes(self, np.unique(y))
         labels = observed if self.label_space is None else np.asarray(self.label_space)
         if labels.ndim != 1 or len(np.unique(labels)) != len(labels):
             raise ValueError("label_space must be a 1-D array of distinct labels.")

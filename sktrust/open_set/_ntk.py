@@ -8,10 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from sktrust.open_set._common import encode_labels
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
 
@@ -178,12 +177,7 @@ class InfiniteDepthNTKClassifier(ClassifierMixin, BaseEstimator):
         self : object
         """
         X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError("y has only one class; a classifier needs 2 or more.")
-        self.y_fit_ = encoder.transform(y)
+        self.y_fit_ = encode_labels(self, y)
         self.alpha_ = float(X.shape[1] if self.alpha is None else self.alpha)
         if self.depth is not None:
             self.X_fit_ = _sphere(X)

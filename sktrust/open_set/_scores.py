@@ -3,19 +3,14 @@
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-import copy
 from numbers import Real
 
 import numpy as np
 from scipy.special import logsumexp, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.utils import get_tags
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 
 from sktrust.base import OpenSetMixin
+from sktrust.open_set._common import _PostHocMixin, check_two_classes
 from sktrust.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -114,8 +109,8 @@ def classifier_logits(estimator, X):
     )
 
 
-class PostHocOpenSetClassifier(OpenSetMixin, ClassifierMixin, MetaEstimatorMixin,
-                               BaseEstimator):
+class PostHocOpenSetClassifier(_PostHocMixin, OpenSetMixin, ClassifierMixin,
+                               MetaEstimatorMixin, BaseEstimator):
     """Open-set recognition with a post-hoc score on any classifier.
 
     Fits (or copies) a closed-set classifier and scores each row's
@@ -183,18 +178,6 @@ class PostHocOpenSetClassifier(OpenSetMixin, ClassifierMixin, MetaEstimatorMixin
         self.threshold = threshold
         self.known_rate = known_rate
 
-    def _base(self):
-        return LogisticRegression(max_iter=1000) if self.estimator is None else (
-            self.estimator)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        base = self._base()
-        inner = get_tags(base.estimator if isinstance(base, FrozenEstimator) else base)
-        tags.input_tags.allow_nan = inner.input_tags.allow_nan
-        tags.input_tags.sparse = False
-        return tags
-
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit the classifier on known classes and set ``threshold_``.
@@ -209,15 +192,9 @@ class PostHocOpenSetClassifier(OpenSetMixin, ClassifierMixin, MetaEstimatorMixin
         self : object
         """
         X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        if isinstance(self.estimator, FrozenEstimator):
-            self.estimator_ = copy.deepcopy(self.estimator.estimator)
-            check_is_fitted(self.estimator_)
-        else:
-            self.estimator_ = clone(self._base()).fit(X, y)
+        self._fit_estimator(X, y)
         self.classes_ = np.asarray(self.estimator_.classes_)
-        if len(self.classes_) < 2:
-            raise ValueError("y has a single class; an open-set classifier needs 2+.")
+        check_two_classes(self, self.classes_)
         self._check_unknown_label()
         self._set_threshold(self._score(X))
         return self
@@ -243,24 +220,20 @@ class PostHocOpenSetClassifier(OpenSetMixin, ClassifierMixin, MetaEstimatorMixin
         -------
         scores : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self, "estimator_")
-        X = validate_data(self, X, reset=False)
+        X = self._validate_fitted(X)
         return self._score(X)
 
     def predict_proba(self, X):
         """Closed-set class probabilities of the wrapped classifier."""
-        check_is_fitted(self, "estimator_")
-        X = validate_data(self, X, reset=False)
+        X = self._validate_fitted(X)
         return self.estimator_.predict_proba(X)
 
     def decision_function(self, X):
         """Closed-set decision function (sklearn shapes: ``(n,)`` when binary)."""
-        check_is_fitted(self, "estimator_")
-        X = validate_data(self, X, reset=False)
+        X = self._validate_fitted(X)
         logits = self._logits(X)
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def _predict_closed(self, X):
-        check_is_fitted(self, "estimator_")
-        X = validate_data(self, X, reset=False)
+        X = self._validate_fitted(X)
         return self.estimator_.predict(X)
