@@ -23,6 +23,7 @@ _SUBMODULES = [
     "nn",
     "noisy_labels",
     "open_set",
+    "optimization",
     "report",
     "rules",
     "unlearning",
