@@ -27,8 +27,11 @@ def _offline_task(seed, n=600, d=4):
 
 
 def _best_found(reg, X, y):
+    # 200 steps from the 32 best logged designs (design-baselines' budget). The
+    # step is large enough for the climb to leave the data, the regime IGNITE
+    # targets; with a small, well-tuned step (0.02) plain and IGNITE tie.
     start = X[np.argsort(y)[-32:]]
-    designs = offline_gradient_ascent(reg, start, n_steps=300, step_size=0.1)
+    designs = offline_gradient_ascent(reg, start, n_steps=200, step_size=0.05)
     return _true_objective(designs).max()
 
 
@@ -59,6 +62,8 @@ def test_ignite2_fixed_lambda_finds_better_designs(offline_runs):
     plain = np.array([_best_found(r["plain"], r["X"], r["y"]) for r in offline_runs])
     ignite2 = np.array([_best_found(r["ignite2"], r["X"], r["y"]) for r in offline_runs])
     assert ignite2.mean() > plain.mean()
+    # ... and the climb improves on the best logged design.
+    assert ignite2.mean() > np.mean([r["y"].max() for r in offline_runs])
 
 
 def test_ignite_lowers_surrogate_sharpness(offline_runs):
