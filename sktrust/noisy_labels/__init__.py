@@ -7,7 +7,9 @@ sktrust's own methods:
 - :class:`RCALSampler`: the same distribution recovery as an
   imbalanced-learn over-sampler;
 - :class:`LSANoiseDetector`: mislabelled-row detection (linear separation
-  alternating with small-loss selection) with relabel suggestions.
+  alternating with small-loss selection) with relabel suggestions;
+- :class:`PLSLSAClassifier`: a neural classifier trained with LSA's
+  detection every epoch, relabelling the rows it flags (PLS).
 
 Re-exported unchanged from imbalanced-learn, so that they are found where
 sktrust users look (they are imbalanced-learn's classes, tested by
@@ -31,6 +33,7 @@ from imblearn.over_sampling import (
 from imblearn.under_sampling import RandomUnderSampler
 
 from sktrust.noisy_labels._lsa import LSANoiseDetector, small_loss_posterior
+from sktrust.noisy_labels._plslsa import PLSLSAClassifier
 from sktrust.noisy_labels._rcal import RCALCalibrator, RCALSampler
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "BorderlineSMOTE",
     "KMeansSMOTE",
     "LSANoiseDetector",
+    "PLSLSAClassifier",
     "RCALCalibrator",
     "RCALSampler",
     "RandomUnderSampler",
