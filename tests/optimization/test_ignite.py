@@ -29,7 +29,9 @@ def _offline_task(seed, n=600, d=4):
 def _best_found(reg, X, y):
     # 200 steps from the 32 best logged designs (design-baselines' budget). The
     # step is large enough for the climb to leave the data, the regime IGNITE
-    # targets; with a small, well-tuned step (0.02) plain and IGNITE tie.
+    # targets. Not a general win: with a small step (0.02), or with surrogates
+    # trained 80 epochs instead of 20, plain and IGNITE tie or plain is better
+    # (numbers in docs/user_guide/optimization.rst).
     start = X[np.argsort(y)[-32:]]
     designs = offline_gradient_ascent(reg, start, n_steps=200, step_size=0.05)
     return _true_objective(designs).max()
@@ -72,6 +74,12 @@ def test_ignite_lowers_surrogate_sharpness(offline_runs):
         assert ignite < plain
         # Card check 2 with the paper's fixed-lambda variant: at most 0.7x plain.
         assert r["ignite2"].sharpness(r["X"]) <= 0.7 * plain
+
+
+def test_dual_ignite_costs_at_most_ten_percent_training_mse(offline_runs):
+    for r in offline_runs:
+        mse = {k: np.mean((r[k].predict(r["X"]) - r["y"]) ** 2) for k in ("plain", "ignite")}
+        assert mse["ignite"] <= 1.10 * mse["plain"]
 
 
 def test_plain_surrogate_records_no_penalty(offline_runs):
