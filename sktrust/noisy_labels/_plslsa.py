@@ -151,6 +151,8 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         for :class:`LSANoiseDetector`.
     linear_C : float, default=1.0
         Inverse regularisation of the linear separators (balanced weights).
+        On small data with wide features the separator reproduces the
+        small-loss split exactly (see the user guide).
     lr : float, default=1e-2
     batch_size : int, default=128
     optimizer : {"adam", "sgd", "adamw"}, default="adam"
