@@ -6,6 +6,8 @@ cross-validation, grid search and pipelines work unchanged.
 
 - :class:`MHIMMILClassifier`: attention MIL with masked hard instance mining
   and a momentum teacher; per-instance scores for heatmaps;
+- :class:`GSMoEAnomalyDetector`: weakly-supervised per-segment anomaly scores
+  for ordered sequences (Gaussian-splatting targets, one expert per type);
 - :func:`bags_from_long`, :func:`bags_to_long`: convert from and to a long
   ``(bag id, features)`` table.
 """
@@ -14,6 +16,7 @@ cross-validation, grid search and pipelines work unchanged.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sktrust.mil._bags import bags_from_long, bags_to_long
+from sktrust.mil._gsmoe import GSMoEAnomalyDetector
 from sktrust.mil._mhim import MHIMMILClassifier
 
-__all__ = ["MHIMMILClassifier", "bags_from_long", "bags_to_long"]
+__all__ = ["GSMoEAnomalyDetector", "MHIMMILClassifier", "bags_from_long", "bags_to_long"]
