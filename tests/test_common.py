@@ -151,16 +151,20 @@ def test_random_state_makes_results_reproducible(estimator):
 def test_unlearner_contract(estimator):
     from sktrust.utils.estimator_checks import check_unlearner
 
-    check_unlearner(type(estimator).__name__, copy.deepcopy(estimator))
+    u = check_unlearner(type(estimator).__name__, copy.deepcopy(estimator))
+    assert [h["n_forget"] for h in u.unlearn_history_] == [9, 9]
 
 
 @pytest.mark.parametrize(
     "estimator", [e for e in INSTANCES if hasattr(e, "explain")], ids=_ids
 )
 def test_explainer_contract(estimator):
+    import shap
+
     from sktrust.utils.estimator_checks import check_explainer
 
-    check_explainer(type(estimator).__name__, copy.deepcopy(estimator))
+    out = check_explainer(type(estimator).__name__, copy.deepcopy(estimator))
+    assert isinstance(out, shap.Explanation) and np.all(np.isfinite(out.values))
 
 
 @pytest.mark.parametrize(
@@ -170,4 +174,5 @@ def test_open_set_contract(estimator):
     from sktrust.utils.estimator_checks import check_open_set
 
     assert is_classifier(estimator)
-    check_open_set(type(estimator).__name__, copy.deepcopy(estimator))
+    auto = check_open_set(type(estimator).__name__, copy.deepcopy(estimator))
+    assert auto.threshold_ is not None

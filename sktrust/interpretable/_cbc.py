@@ -8,14 +8,13 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from torch import nn
 
 from sktrust.nn import TorchStateMixin, make_classifier_net, torch_seed
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
-from sktrust.utils._validation import check_non_empty
+from sktrust.utils._validation import check_non_empty, encode_classification_target
 
 # Clamps of the closed-form certificate (from the paper's code).
 _A_MAX = -1e-8
@@ -177,13 +176,7 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, reset=True, dtype=np.float32)
         check_non_empty(X, "X")
-        check_classification_targets(y)
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least two classes; y has 1 class "
-                f"({self.classes_[0]!r})."
-            )
+        y_idx = encode_classification_target(self, y)
         with torch_seed(self.random_state) as seed:
             rng = np.random.default_rng(seed)
             idx = rng.choice(len(X), self.n_components, replace=len(X) < self.n_components)

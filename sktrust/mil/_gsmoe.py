@@ -11,7 +11,6 @@ import torch
 from scipy.signal import find_peaks
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.cluster import KMeans
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 from torch.nn import functional as F
@@ -20,6 +19,7 @@ from sktrust.mil._bags import check_bags, pad_bags
 from sktrust.mil._mhim import _to_numpy
 from sktrust.nn import resolve_device, torch_seed, train
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context
+from sktrust.utils._validation import encode_classification_target
 
 
 def render_gaussian_targets(scores, prominence=0.1):
@@ -271,13 +271,7 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
         y = column_or_1d(np.asarray(y), warn=True)
         if len(y) != len(bags):
             raise ValueError(f"X has {len(bags)} bags but y has {len(y)} labels.")
-        check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError(
-                f"y has 1 class ({self.classes_[0]!r}); GS-MoE needs normal and "
-                "anomalous sequences."
-            )
+        codes = encode_classification_target(self, y)
         anomalous = codes > 0
         n_types = self.classes_.size - 1
         x = torch.as_tensor(pad_bags(bags))

@@ -10,7 +10,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 from torch.nn import functional as F
@@ -18,6 +17,7 @@ from torch.nn import functional as F
 from sktrust.mil._bags import check_bags, pad_bags
 from sktrust.nn import resolve_device, torch_seed, train
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context
+from sktrust.utils._validation import encode_classification_target
 
 
 class _AttentionMIL(nn.Module):
@@ -277,12 +277,7 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
         y = column_or_1d(np.asarray(y), warn=True)
         if len(y) != len(bags):
             raise ValueError(f"X has {len(bags)} bags but y has {len(y)} labels.")
-        check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError(
-                f"y has 1 class ({self.classes_[0]!r}); a classifier needs at least 2."
-            )
+        codes = encode_classification_target(self, y)
         x = torch.as_tensor(pad_bags(bags))
         target = torch.as_tensor(codes, dtype=torch.long)
         with torch_seed(self.random_state) as seed:

@@ -13,7 +13,6 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.utils._sklearn_compat import (
@@ -22,7 +21,10 @@ from sktrust.utils._sklearn_compat import (
     _fit_context,
     validate_data,
 )
-from sktrust.utils._validation import check_classification_targets_known
+from sktrust.utils._validation import (
+    check_classification_targets_known,
+    encode_classification_target,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -238,12 +240,7 @@ class LSANoiseDetector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError(
-                f"y has 1 class ({self.classes_[0]!r}); noise detection needs at least 2."
-            )
+        codes = encode_classification_target(self, y)
         modes = list(self.alternate)
         if not modes or any(m not in ("linear", "loss") for m in modes):
             raise ValueError(

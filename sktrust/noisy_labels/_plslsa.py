@@ -9,13 +9,13 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder, StandardScaler
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.nn import TorchStateMixin
 from sktrust.noisy_labels._lsa import LSANoiseDetector, small_loss_posterior
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
+from sktrust.utils._validation import encode_classification_target
 
 logger = logging.getLogger(__name__)
 
@@ -271,17 +271,12 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         from sktrust.nn import torch_seed
 
         X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y has 1 class ({self.classes_[0]!r}); PLSLSAClassifier needs at least 2.")
+        y_idx = encode_classification_target(self, y)
         modes = list(self.alternate)
         if not modes or any(m not in ("linear", "loss") for m in modes):
             raise ValueError("alternate must be a non-empty sequence of 'linear' / 'loss'; "
                              f"got {self.alternate!r}.")
-        codes = encoder.transform(y)
+        codes = y_idx
         with torch_seed(self.random_state) as seed:
             self.net_ = self._rebuild_net(codes=codes, seed=seed)
             if self.verbose:

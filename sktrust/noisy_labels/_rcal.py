@@ -17,7 +17,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.utils._sklearn_compat import (
@@ -27,6 +26,7 @@ from sktrust.utils._sklearn_compat import (
     _fit_context,
     validate_data,
 )
+from sktrust.utils._validation import encode_classification_target
 
 logger = logging.getLogger(__name__)
 
@@ -354,12 +354,7 @@ class RCALCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError(
-                f"y has 1 class ({self.classes_[0]!r}); RCALCalibrator needs at least 2."
-            )
+        codes = encode_classification_target(self, y)
         self.encoder_ = self._fit_encoder(X)
         Z_raw = self._represent(X)
         self.scaler_ = StandardScaler().fit(Z_raw)

@@ -8,29 +8,25 @@ import copy
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.utils._sklearn_compat import validate_data
+from sktrust.utils._validation import encode_classification_target
 
 
 def check_two_classes(estimator, classes):
     """Raise a ValueError naming ``estimator`` when ``classes`` has fewer than two."""
     if len(classes) < 2:
         raise ValueError(
-            f"y has only one class; {type(estimator).__name__} needs 2 or more."
+            f"y has only one class; {type(estimator).__name__} needs at least 2 classes."
         )
 
 
 def encode_labels(estimator, y):
     """Set ``estimator.classes_`` from ``y`` (2+ classes) and return ``y`` as indices."""
-    check_classification_targets(y)
-    encoder = LabelEncoder().fit(y)
-    estimator.classes_ = encoder.classes_
-    check_two_classes(estimator, estimator.classes_)
-    return encoder.transform(y)
+    return encode_classification_target(estimator, y)
 
 
 class _PostHocMixin:

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_array
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from sktrust.rules._literals import (
@@ -21,6 +20,7 @@ from sktrust.rules._literals import (
     literal_mask,
 )
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
+from sktrust.utils._validation import encode_classification_target
 
 logger = logging.getLogger(__name__)
 
@@ -297,14 +297,8 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         X = self._check_X(X, reset=True)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
-        check_classification_targets(y)
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        y_idx = encode_classification_target(self, y)
         n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                "FOLDSEClassifier needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {self.classes_[0]!r}."
-            )
         self.categorical_mask_ = self._resolve_categorical(X)
         self._num, self._tok = encode_table(X, self.categorical_mask_, self.missing_token)
         self._search = LiteralSearch(self._num, self._tok, HEURISTICS[self.criterion])

@@ -8,6 +8,7 @@ from sktrust.utils._validation import (
     check_classification_targets_known,
     check_non_empty,
     check_random_state_seed,
+    encode_classification_target,
 )
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "check_classification_targets_known",
     "check_non_empty",
     "check_random_state_seed",
+    "encode_classification_target",
     "trusted_types",
 ]

@@ -48,6 +48,49 @@ def check_classification_targets_known(y, classes, name="y"):
         )
 
 
+def encode_classification_target(estimator, y):
+    """Set ``estimator.classes_`` from ``y`` and return ``y`` as class indices.
+
+    Checks that ``y`` is a classification target with at least two classes and
+    raises a ``ValueError`` naming the estimator otherwise. Every sktrust
+    classifier that encodes its labels goes through this one helper.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Receives ``classes_`` (sorted unique labels).
+    y : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples,), dtype=int64
+        Index of each label in ``classes_``.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from sktrust.utils import encode_classification_target
+    >>> est = BaseEstimator()
+    >>> encode_classification_target(est, ["b", "a", "b"]).tolist()
+    [1, 0, 1]
+    >>> est.classes_.tolist()
+    ['a', 'b']
+    """
+    from sklearn.utils.multiclass import check_classification_targets
+
+    y = np.asarray(y)
+    check_classification_targets(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        found = f" ({classes[0]!r})" if classes.size else ""
+        raise ValueError(
+            f"y has only one class{found}; {type(estimator).__name__} needs at least "
+            "2 classes."
+        )
+    estimator.classes_ = classes
+    return codes.astype(np.int64)
+
+
 def check_random_state_seed(random_state):
     """Turn ``random_state`` into one integer seed (for torch and sub-tasks).
 

@@ -44,6 +44,8 @@ def check_unlearner(name, unlearner):
     - an empty forget set, a wrong width, and unknown labels raise
       ``ValueError``, and leave the model exactly as it was;
     - a model passed as ``FrozenEstimator`` is never modified.
+
+    Returns the unlearner after its two deletion requests.
     """
     X, y = _blobs()
     if is_regressor(unlearner):
@@ -94,10 +96,14 @@ def check_unlearner(name, unlearner):
     frozen = clone(unlearner).set_params(estimator=FrozenEstimator(inner)).fit(X, y)
     frozen.unlearn(X[forget], y[forget], X[retain], y[retain])
     assert _fitted_state(inner) == snapshot, f"{name} mutated the caller's model"
+    return u
 
 
 def check_explainer(name, explainer):
-    """Explainers return a ``shap.Explanation`` of the right shape."""
+    """Explainers return a ``shap.Explanation`` of the right shape.
+
+    Returns that explanation (of the first five rows).
+    """
     import shap
 
     X, y = _blobs(n_classes=2)
@@ -113,11 +119,15 @@ def check_explainer(name, explainer):
         pass
     else:
         raise AssertionError(f"{name}.explain accepted the wrong number of features.")
+    return out
 
 
 def check_open_set(name, classifier):
     """The open-set API: rejection only with a threshold, ``"auto"`` keeps
-    ``known_rate`` of training rows, ``unknown_label`` may not be a class."""
+    ``known_rate`` of training rows, ``unknown_label`` may not be a class.
+
+    Returns the classifier fitted with ``threshold="auto"``.
+    """
     X, y = _blobs(n=150)
     clf = clone(classifier).set_params(threshold=None).fit(X, y)
     assert set(np.unique(clf.predict(X))) <= set(clf.classes_)
@@ -138,3 +148,4 @@ def check_open_set(name, classifier):
     else:
         raise AssertionError(f"{name} accepted unknown_label equal to a class.")
     copy.deepcopy(clf)
+    return auto

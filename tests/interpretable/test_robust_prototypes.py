@@ -132,7 +132,7 @@ def test_bad_inputs_raise_clear_errors(cls):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3))
     y = (X[:, 0] > 0).astype(int)
-    with pytest.raises(ValueError, match="at least two classes"):
+    with pytest.raises(ValueError, match="at least 2 classes"):
         cls(max_epochs=1).fit(X, np.zeros(40))
     clf = cls(n_components=4, max_epochs=2, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 2 features"):

@@ -81,7 +81,7 @@ def test_outputs_and_bad_input():
                                   random_state=0).fit(bags, (y > 0).astype(int))
     assert binary.n_experts_ == 2
     assert binary.decision_function(bags).shape == (24,)
-    with pytest.raises(ValueError, match="1 class"):
+    with pytest.raises(ValueError, match="only one class"):
         GSMoEAnomalyDetector().fit(bags, np.zeros(24))
     with pytest.raises(ValueError, match="features"):
         det.predict([b[:, :3] for b in bags])

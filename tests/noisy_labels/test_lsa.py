@@ -80,7 +80,7 @@ def test_loss_only_schedule_scores_new_rows_through_the_loss(breast_cancer_data)
 
 def test_bad_input_raises_clear_errors(breast_cancer_data):
     X, y = breast_cancer_data
-    with pytest.raises(ValueError, match="1 class"):
+    with pytest.raises(ValueError, match="only one class"):
         LSANoiseDetector().fit(X[:30], np.zeros(30))
     with pytest.raises(ValueError, match="alternate"):
         LSANoiseDetector(alternate=("linear", "nonsense")).fit(X, y)

@@ -91,7 +91,7 @@ def test_plslsa_keeps_string_labels():
 
 def test_plslsa_rejects_one_class_and_bad_schedule():
     X = np.random.RandomState(0).normal(size=(20, 3))
-    with pytest.raises(ValueError, match="1 class"):
+    with pytest.raises(ValueError, match="only one class"):
         PLSLSAClassifier(max_epochs=1).fit(X, np.zeros(20))
     with pytest.raises(ValueError, match="alternate"):
         PLSLSAClassifier(max_epochs=1, alternate=("linear", "bogus")).fit(

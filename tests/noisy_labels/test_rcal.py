@@ -159,7 +159,7 @@ def test_class_with_one_row_borrows_its_covariance():
 
 def test_bad_input_raises_clear_errors():
     X = np.random.RandomState(0).normal(size=(20, 3))
-    with pytest.raises(ValueError, match="1 class"):
+    with pytest.raises(ValueError, match="only one class"):
         RCALCalibrator().fit(X, np.zeros(20))
     X_nan = X.copy()
     X_nan[0, 0] = np.nan
