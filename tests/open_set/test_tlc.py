@@ -57,14 +57,29 @@ def long_tailed_digits():
     return clf, X_lt, y_lt, X[test], y[test]
 
 
-def test_rare_classes_are_learned_better_than_by_a_plain_mlp(long_tailed_digits):
-    clf, X_lt, y_lt, X_test, y_test = long_tailed_digits
-    counts = np.bincount(y_lt, minlength=10)
-    tail = np.isin(y_test, np.argsort(counts)[:3])
-    mlp = MLPClassifier((64,), max_iter=500, random_state=0).fit(X_lt, y_lt)
-    ours = np.mean(clf.predict(X_test[tail]) == y_test[tail])
-    base = np.mean(mlp.predict(X_test[tail]) == y_test[tail])
-    assert ours >= base + 0.05
+def test_rare_classes_are_learned_better_than_by_a_plain_mlp():
+    # Averaged over three long-tailed draws: one draw alone is too noisy (on a
+    # GPU, seed 0 alone reversed the order).
+    from sklearn.datasets import load_digits
+
+    from sktrust.datasets import make_long_tailed
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    gains = []
+    for seed in range(3):
+        perm = np.random.RandomState(seed).permutation(len(y))
+        train, test = perm[:1200], perm[1200:]
+        X_lt, y_lt = make_long_tailed(X[train], y[train], imbalance_ratio=50,
+                                      random_state=seed)
+        counts = np.bincount(y_lt, minlength=10)
+        tail = np.isin(y[test], np.argsort(counts)[:3])
+        clf = TLCClassifier(random_state=seed).fit(X_lt, y_lt)
+        mlp = MLPClassifier((64,), max_iter=500, random_state=seed).fit(X_lt, y_lt)
+        ours = np.mean(clf.predict(X[test][tail]) == y[test][tail])
+        base = np.mean(mlp.predict(X[test][tail]) == y[test][tail])
+        gains.append(ours - base)
+    assert np.mean(gains) >= 0.05, gains
 
 
 def test_uncertainty_flags_mistakes_and_rare_classes(long_tailed_digits):
