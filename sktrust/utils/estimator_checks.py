@@ -6,8 +6,10 @@ classes and test it with the same checks sktrust applies to its own:
 >>> from sklearn.linear_model import LogisticRegression
 >>> from sktrust.unlearning import RetrainUnlearner
 >>> from sktrust.utils.estimator_checks import check_unlearner
->>> check_unlearner("RetrainUnlearner",
-...                 RetrainUnlearner(LogisticRegression(max_iter=200)))
+>>> u = check_unlearner("RetrainUnlearner",
+...                     RetrainUnlearner(LogisticRegression(max_iter=200)))
+>>> len(u.unlearn_history_)
+2
 """
 
 # Authors: The sktrust developers
