@@ -143,7 +143,7 @@ class SSDUnlearner(TorchUnlearner):
     >>> X, y = load_digits(return_X_y=True)
     >>> X = X / 16.0
     >>> mlp = MLPClassifier((64,), max_iter=100, random_state=0)
-    >>> u = SSDUnlearner(mlp, alpha=5.0).fit(X, y)
+    >>> u = SSDUnlearner(mlp, alpha=5.0, random_state=0).fit(X, y)
     >>> forget = y == 3
     >>> _ = u.unlearn(X[forget], y[forget])
     >>> bool(u.score(X[forget], y[forget]) < 0.2)
