@@ -27,6 +27,8 @@ METHODS = (
 )
 GRADIENT_METHODS = {"vanilla_gradients", "grad_x_input", "smoothgrad", "integrated_gradients"}
 NEIGHBOURHOODS = ("lime", "kernel_shap", "c_lime")
+# Methods whose neighbourhood a user ``sampler`` may replace.
+SAMPLER_METHODS = ("lime", "kernel_shap", "c_lime", "smoothgrad")
 
 # Largest d for which KernelSHAP enumerates every coalition when the budget allows.
 _MAX_EXACT_D = 16
@@ -134,6 +136,24 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
     target : label, default=None
         Class explained. ``None``: the positive class when binary, each row's
         predicted class otherwise.
+    sampler : callable, default=None
+        A neighbourhood of your own, ``sampler(x, n, rng) -> (X_tilde, Z,
+        weights)`` for one row ``x`` of shape ``(n_features,)``, the budget
+        ``n = n_perturb`` and the explainer's ``numpy.random.Generator``
+        (draw from it and ``random_state`` makes your neighbourhood
+        reproducible). ``X_tilde`` (m, n_features) are the points ``f`` is
+        evaluated at, ``Z`` (m, n_features) the interpretable coordinates
+        ``g`` is linear in and ``weights`` (m,) are non-negative. It replaces
+        the built-in neighbourhood of ``"lime"``, ``"kernel_shap"`` (``Z``
+        read as masks: ``X_tilde = b + Z * (x - b)``; the efficiency
+        constraint is kept), ``"c_lime"`` (``Z`` read as offsets
+        ``X_tilde - x``; weighted squared loss) and ``"smoothgrad"``
+        (gradient matching: the weighted mean gradient of ``f`` over
+        ``X_tilde``; ``Z`` is unused). The paper's "choose your own
+        neighbourhood": ``"c_lime"`` with a sampler is the squared-loss fit
+        and ``"smoothgrad"`` the gradient-matching fit on it. Other methods
+        have a fixed neighbourhood and refuse a sampler. ``None`` uses the
+        built-in neighbourhoods.
     random_state : int, RandomState instance or None, default=None
         Seeds the neighbourhood draws.
 
@@ -191,12 +211,13 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
         "baseline": [StrOptions({"zero", "mean"}), "array-like"],
         "output": [StrOptions({"auto", "probability", "log_odds"})],
         "target": "no_validation",
+        "sampler": [callable, None],
         "random_state": ["random_state"],
     }
 
     def __init__(self, estimator=None, *, method="kernel_shap", n_perturb=1000,
                  kernel_width=1.0, sigma=0.1, baseline="zero", output="auto",
-                 target=None, random_state=None):
+                 target=None, sampler=None, random_state=None):
         self.estimator = estimator
         self.method = method
         self.n_perturb = n_perturb
@@ -205,6 +226,7 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
         self.baseline = baseline
         self.output = output
         self.target = target
+        self.sampler = sampler
         self.random_state = random_state
 
     # -- fit -----------------------------------------------------------------
@@ -213,6 +235,12 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
 
         from sktrust.utils._validation import check_random_state_seed
 
+        if self.sampler is not None and self.method not in SAMPLER_METHODS:
+            raise ValueError(
+                f"sampler replaces the neighbourhood of the methods {SAMPLER_METHODS}; "
+                f"method={self.method!r} has a fixed neighbourhood. Use method='c_lime' "
+                "(squared loss) or 'smoothgrad' (gradient matching) with your sampler."
+            )
         self.model_ = resolve_model(self.estimator, LogisticRegression(max_iter=1000), X, y,
                                     type(self).__name__)
         d = X.shape[1]
@@ -328,6 +356,42 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
         logw = -np.sum((Xt - x) ** 2, axis=1) / self.kernel_width**2
         return np.exp(logw - logw.max())
 
+    def _user_sample(self, x, n, rng):
+        """The user sampler's ``(X_tilde, Z, weights)`` for row ``x``, checked."""
+        out = self.sampler(x.copy(), n, rng)
+        if not isinstance(out, tuple) or len(out) != 3:
+            raise ValueError(
+                "sampler(x, n, rng) must return a tuple (X_tilde, Z, weights); got "
+                f"{type(out).__name__}"
+                + (f" of length {len(out)}." if isinstance(out, tuple) else ".")
+            )
+        d = len(x)
+        Xt, Z, w = (np.asarray(a, dtype=float) for a in out)
+        m = Xt.shape[0] if Xt.ndim == 2 else -1
+        if Xt.shape != (m, d) or m < 1:
+            raise ValueError(
+                f"sampler returned X_tilde of shape {Xt.shape}; expected (m, {d}) with m >= 1."
+            )
+        if Z.shape != (m, d) or w.shape != (m,):
+            raise ValueError(
+                f"sampler returned Z of shape {Z.shape} and weights of shape {w.shape}; "
+                f"expected ({m}, {d}) and ({m},) to match X_tilde."
+            )
+        if not (np.all(np.isfinite(Xt)) and np.all(np.isfinite(Z)) and np.all(np.isfinite(w))):
+            raise ValueError("sampler returned NaN or infinite values.")
+        if np.any(w < 0) or not w.sum() > 0:
+            raise ValueError("sampler weights must be non-negative with a positive sum.")
+        return Xt, Z, w
+
+    def _neighbourhood(self, name, x, n, rng):
+        """The method's neighbourhood: the user's sampler when given, else built in."""
+        if self.sampler is not None:
+            return self._user_sample(x, n, rng)
+        if name == "kernel_shap":
+            Z, w = _shapley_kernel_masks(len(x), n, rng)
+            return self.baseline_ + Z * (x - self.baseline_), Z, w
+        return self._sample(name, x, n, rng)
+
     def _sample(self, name, x, n, rng):
         """``(X_tilde, Z, weights)`` of a neighbourhood (``Z`` the mask or noise)."""
         b = self.baseline_
@@ -352,17 +416,17 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
         span = np.where(moved, x - b, 1.0)
         fx = self._f(x[None], t)[0]
         if method in ("lime", "c_lime"):
-            Xt, Z, w = self._sample(method, x, n, rng)
-            coef = _wls(np.column_stack([np.ones(n), Z]), self._f(Xt, t), w)
+            Xt, Z, w = self._neighbourhood(method, x, n, rng)
+            coef = _wls(np.column_stack([np.ones(len(Z)), Z]), self._f(Xt, t), w)
             v, c = coef[1:], coef[0]
             if method == "c_lime":
                 return v, c, v
             return v, c + v.sum(), np.where(moved, v / span, 0.0)
         if method == "kernel_shap":
-            Z, w = _shapley_kernel_masks(d, n, rng)
+            Xt, Z, w = self._neighbourhood(method, x, n, rng)
             fb = self._f(b[None], t)[0]
             delta = fx - fb
-            y = self._f(b + Z * (x - b), t) - fb - Z[:, -1] * delta
+            y = self._f(Xt, t) - fb - Z[:, -1] * delta
             v = np.empty(d)
             if d == 1:
                 v[0] = delta
@@ -382,7 +446,8 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
             g = self._grad(x[None], t)[0]
             return x * g, fx, g
         if method == "smoothgrad":
-            g = self._grad(x + rng.normal(scale=self.sigma, size=(n, d)), t).mean(axis=0)
+            Xt, _, w = self._neighbourhood("c_lime", x, n, rng)
+            g = np.average(self._grad(Xt, t), axis=0, weights=w)
             return g, fx, g
         # integrated_gradients
         alpha = rng.uniform(0.0, 1.0, size=n)
@@ -422,7 +487,8 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
             ``"c_lime"``: Gaussian noise with ``sigma``; ``"lime"``: binary
             masks with LIME kernel weights; ``"kernel_shap"``: masks drawn from
             the Shapley kernel. A callable ``sampler(x, n, rng)`` returns
-            ``(X_tilde, weights)`` for a custom neighbourhood.
+            ``(X_tilde, weights)`` (or ``(X_tilde, Z, weights)``, the form of
+            the ``sampler`` parameter) for a custom neighbourhood.
         n_perturb : int, default=None
             Samples per row; ``None`` uses ``self.n_perturb``.
 
@@ -446,7 +512,9 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
         losses = np.empty(len(X))
         for i, (x, t) in enumerate(zip(X, targets)):
             if callable(neighbourhood):
-                Xt, w = neighbourhood(x, n, rng)
+                out = neighbourhood(x.copy(), n, rng)
+                # A sampler of the explainer's kind, (X_tilde, Z, weights), works too.
+                Xt, w = (out[0], out[2]) if len(out) == 3 else out
                 Xt, w = np.asarray(Xt, dtype=float), np.asarray(w, dtype=float)
             else:
                 Xt, _, w = self._sample(neighbourhood, x, n, rng)

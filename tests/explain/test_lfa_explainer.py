@@ -211,3 +211,110 @@ def test_integrated_gradients_is_the_monte_carlo_path_integral(data, mlp):
     # Completeness holds up to the Monte-Carlo error of 128 random points (~6% here).
     fx, fb = mlp.predict_proba(np.vstack([X[:1], b[None]]))[:, 1]
     assert abs(values.sum() - (fx - fb)) < 0.15 * abs(fx - fb)
+
+
+# -- user-supplied neighbourhoods (the ``sampler`` parameter) ------------------
+
+
+def _builtin_like_samplers(explainer_sigma=0.1, width=1.0):
+    """Samplers drawing exactly what the built-in neighbourhoods draw (zero baseline)."""
+    from sktrust.explain._lfa import _shapley_kernel_masks
+
+    def lime(x, n, rng):
+        Z = rng.binomial(1, 0.5, size=(n, len(x))).astype(float)
+        Xt = 0.0 + Z * (x - 0.0)
+        logw = -np.sum((Xt - x) ** 2, axis=1) / width**2
+        return Xt, Z, np.exp(logw - logw.max())
+
+    def kernel_shap(x, n, rng):
+        Z, w = _shapley_kernel_masks(len(x), n, rng)
+        return 0.0 + Z * (x - 0.0), Z, w
+
+    def gaussian(x, n, rng):
+        xi = rng.normal(scale=explainer_sigma, size=(n, len(x)))
+        return x + xi, xi, np.ones(n)
+
+    return {"lime": lime, "kernel_shap": kernel_shap, "c_lime": gaussian,
+            "smoothgrad": gaussian}
+
+
+@pytest.mark.parametrize("method", ["lime", "kernel_shap", "c_lime", "smoothgrad"])
+def test_a_sampler_equal_to_the_built_in_one_reproduces_it_exactly(method, data, mlp):
+    X, _ = data
+    sampler = _builtin_like_samplers()[method]
+    # n_perturb=100 < 2**8 - 2: KernelSHAP samples its coalitions from the rng too.
+    built_in = LFA(mlp, method=method, n_perturb=100, random_state=3).fit(X).explain(X[:4])
+    custom = (LFA(mlp, method=method, n_perturb=100, sampler=sampler, random_state=3)
+              .fit(X).explain(X[:4]))
+    np.testing.assert_array_equal(custom.values, built_in.values)
+    np.testing.assert_array_equal(custom.base_values, built_in.base_values)
+    # A different neighbourhood gives a different explanation.
+    other = (LFA(mlp, method=method, n_perturb=100, sampler=sampler, random_state=4)
+             .fit(X).explain(X[:4]))
+    assert not np.allclose(other.values, built_in.values)
+
+
+def test_lime_on_the_one_feature_off_neighbourhood_is_occlusion(data, mlp):
+    X, _ = data
+    d = X.shape[1]
+
+    def one_off(x, n, rng):
+        # The all-on mask and the d masks with one feature removed (baseline 0):
+        # d + 1 points for d + 1 coefficients, so g interpolates f and
+        # v_i = f(x) - f(x without i), occlusion's closed form.
+        Z = np.vstack([np.ones(d), 1.0 - np.eye(d)])
+        return Z * x, Z, np.ones(d + 1)
+
+    lime = LFA(mlp, method="lime", sampler=one_off).fit(X).explain(X[:5])
+    occlusion = LFA(mlp, method="occlusion").fit(X).explain(X[:5])
+    np.testing.assert_allclose(lime.values, occlusion.values, atol=1e-10)
+
+
+def test_smoothgrad_on_a_zero_width_sampler_is_the_vanilla_gradient(data, mlp):
+    X, _ = data
+
+    def point(x, n, rng):
+        return np.repeat(x[None], n, axis=0), np.zeros((n, len(x))), rng.uniform(size=n)
+
+    smooth = LFA(mlp, method="smoothgrad", n_perturb=7, sampler=point).fit(X).explain(X[:5])
+    vanilla = LFA(mlp, method="vanilla_gradients").fit(X).explain(X[:5])
+    np.testing.assert_allclose(smooth.values, vanilla.values, rtol=1e-12, atol=1e-15)
+
+
+def test_c_lime_with_a_weighted_box_sampler_recovers_a_linear_model(data):
+    X, _ = data
+    w_true = np.arange(8.0) - 3.0
+    lin = LinearRegression().fit(X, X @ w_true + 2.0)
+
+    def box(x, n, rng):
+        xi = rng.uniform(-3, 3, size=(n, len(x)))
+        return x + xi, xi, rng.uniform(0.1, 1.0, size=n)
+
+    exp = LFA(lin, method="c_lime", n_perturb=50, sampler=box, random_state=0).fit(X)
+    np.testing.assert_allclose(exp.explain(X[:3]).values, np.tile(lin.coef_, (3, 1)),
+                               atol=1e-9)
+    # The sampler's form is accepted by local_fidelity too; g = f, so the loss is 0.
+    assert exp.local_fidelity(X[:3], box).max() < 1e-12
+
+
+def test_bad_samplers_raise_clear_errors(data, linear):
+    X, _ = data
+
+    def good(x, n, rng):
+        return x + rng.normal(size=(n, len(x))), np.zeros((n, len(x))), np.ones(n)
+
+    with pytest.raises(ValueError, match="fixed neighbourhood"):
+        LFA(linear, method="occlusion", sampler=good).fit(X)
+    with pytest.raises(ValueError, match="sampler"):
+        LFA(linear, method="c_lime", sampler="gaussian").fit(X)
+    bad = {
+        "tuple": lambda x, n, rng: (x[None], np.ones(1)),
+        "X_tilde of shape": lambda x, n, rng: (x, x, np.ones(1)),
+        "Z of shape": lambda x, n, rng: (x[None], x[None, :2], np.ones(1)),
+        "NaN": lambda x, n, rng: (x[None] * np.nan, x[None], np.ones(1)),
+        "non-negative": lambda x, n, rng: (x[None], x[None], -np.ones(1)),
+    }
+    for message, sampler in bad.items():
+        exp = LFA(linear, method="c_lime", sampler=sampler).fit(X)
+        with pytest.raises(ValueError, match=message):
+            exp.explain(X[:1])
