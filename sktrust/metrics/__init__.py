@@ -30,11 +30,12 @@ from sktrust.metrics._unlearning import (
     unlearning_report,
     zrf_score,
 )
-from sktrust.metrics._unlearning_extra import align_classes
+from sktrust.metrics._unlearning_extra import align_classes, anamnesis_index
 
 __all__ = [
     "ReliabilityDisplay",
     "align_classes",
+    "anamnesis_index",
     "auroc_scorer",
     "avg_gap",
     "classification_margins",

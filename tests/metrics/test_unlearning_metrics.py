@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from sktrust.metrics import (
+    anamnesis_index,
     avg_gap,
     classification_margins,
     klom,
@@ -228,3 +229,86 @@ def test_accuracy_bad_input():
         ta_metric(model, [[0], [1]], [2, 2], forget_classes=[2])
     with pytest.raises((TypeError, ValueError), match="model"):
         ta_metric(object(), [[0]], [0])
+
+
+def _line(w, b):
+    """A fitted LinearRegression with f(x) = w * x + b."""
+    from sklearn.linear_model import LinearRegression
+
+    model = LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])
+    model.coef_, model.intercept_ = np.array([w]), b
+    return model
+
+
+def test_anamnesis_index_matches_a_hand_counted_adam_relearning():
+    # Every row is x = 1, y = 3 and every prediction stays below 3, so the L1
+    # gradient of w and b is the constant -1 and each Adam step (m_hat/sqrt(v_hat)
+    # = 1) adds lr = 0.01 to both: f(1) grows by 0.02 per step. The original
+    # predicts 2.9 (MAE 0.1), target MAE 1.05 * 0.1 = 0.105, i.e. f(1) >= 2.895:
+    # from f = 2.0 that takes ceil(0.895 / 0.02) = 45 steps, from f = 1.0 95.
+    X, y = np.ones((8, 1)), np.full(8, 3.0)
+    original, unlearned, retrained = _line(1.45, 1.45), _line(1.0, 1.0), _line(0.5, 0.5)
+    before = (unlearned.coef_.copy(), unlearned.intercept_)
+    ain = anamnesis_index(unlearned, retrained, original, X, y, X[:2], y[:2],
+                          batch_size=1, max_epochs=20)
+    assert ain == pytest.approx(45 / 95, abs=1e-12)
+    # alpha = 0.5: target MAE 0.15, f(1) >= 2.85: 43 steps against 93.
+    ain = anamnesis_index(unlearned, retrained, original, X, y, X[:2], y[:2],
+                          alpha=0.5, batch_size=1, max_epochs=20)
+    assert ain == pytest.approx(43 / 93, abs=1e-12)
+    # The models passed in are never trained.
+    assert unlearned.coef_[0] == before[0][0] and unlearned.intercept_ == before[1]
+
+
+def test_anamnesis_index_warns_when_undefined_or_censored():
+    X, y = np.ones((8, 1)), np.full(8, 3.0)
+    original = _line(1.45, 1.45)
+    with pytest.warns(UserWarning, match="undefined"):
+        assert np.isnan(anamnesis_index(original, original, original, X, y, X, y))
+    with pytest.warns(UserWarning, match="bound"):
+        anamnesis_index(_line(1.0, 1.0), _line(0.5, 0.5), original, X, y, X, y,
+                        batch_size=8, max_epochs=2)
+    with pytest.raises(ValueError, match="alpha"):
+        anamnesis_index(original, original, original, X, y, X, y, alpha=-1)
+    with pytest.raises(ValueError, match="X_forget_val"):
+        anamnesis_index(original, original, original, X, y, X[:0], y[:0])
+
+
+@pytest.fixture(scope="module")
+def region_regression():
+    """MLP regressors with and without the rows of one input region."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, size=(600, 2))
+    y = 2 * np.sin(2 * X[:, 0]) + X[:, 1]
+    region = X[:, 0] > 1.0
+    val = (np.arange(600) % 4 == 0) & region
+    train = ~val
+
+    def mlp(seed, rows):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return MLPRegressor(hidden_layer_sizes=(32,), max_iter=400,
+                                random_state=seed).fit(X[rows], y[rows])
+
+    keep = train & ~region
+    return {"X_train": X[train], "y_train": y[train], "X_val": X[val], "y_val": y[val],
+            "original": mlp(0, train), "retrained": mlp(0, keep), "retrained_1": mlp(1, keep)}
+
+
+def test_anamnesis_index_separates_retraining_from_doing_nothing(region_regression):
+    d = region_regression
+    args = (d["X_train"], d["y_train"], d["X_val"], d["y_val"])
+    kw = {"alpha": 1.0, "max_epochs": 30}
+    # Doing nothing keeps the forget region: it needs no relearning step at all.
+    nothing = anamnesis_index(d["original"], d["retrained"], d["original"], *args, **kw)
+    # A model retrained with another seed relearns about as slowly as the reference.
+    other_seed = anamnesis_index(d["retrained_1"], d["retrained"], d["original"], *args, **kw)
+    same = anamnesis_index(d["retrained"], d["retrained"], d["original"], *args, **kw)
+    assert nothing == 0.0
+    assert same == 1.0
+    assert 0.5 < other_seed < 2.0
