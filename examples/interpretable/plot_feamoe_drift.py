@@ -27,8 +27,8 @@ def window(n, flip, seed):
 
 
 curves = {}
-for lam in (0.0, 1.0):
-    clf = FEAMOEClassifier(sensitive_feature=4, lam=lam, epochs=20, random_state=0)
+for lam in (0.0, 5.0):
+    clf = FEAMOEClassifier(sensitive_feature=4, lam=lam, random_state=0)
     acc, gap = [], []
     for t in range(10):
         X, y = window(500, t >= 5, 10 + t)

@@ -36,12 +36,20 @@ def test_one_expert_without_penalty_is_logistic_regression():
 
 
 def test_fairness_penalty_halves_the_parity_gap_at_small_accuracy_cost():
+    # The card's check: lam=5 cuts the DP gap by >= 50% at <= 3 points of accuracy.
     X, y = _make(2000)
     X_test, y_test = _make(4000, seed=1)
     plain = FEAMOEClassifier(sensitive_feature=4, lam=0.0, random_state=0).fit(X, y)
-    fair = FEAMOEClassifier(sensitive_feature=4, lam=1.0, random_state=0).fit(X, y)
+    fair = FEAMOEClassifier(sensitive_feature=4, lam=5.0, random_state=0).fit(X, y)
     assert _gap(fair, X_test) <= 0.5 * _gap(plain, X_test)
-    assert fair.score(X_test, y_test) >= plain.score(X_test, y_test) - 0.04
+    assert fair.score(X_test, y_test) >= plain.score(X_test, y_test) - 0.03
+    # The absolute penalty has a constant gradient: at the same lam it removes almost
+    # all of the gap, and pays for it in accuracy.
+    hard = FEAMOEClassifier(sensitive_feature=4, lam=5.0, penalty="absolute",
+                            random_state=0).fit(X, y)
+    assert _gap(hard, X_test) <= 0.2 * _gap(plain, X_test)
+    assert _gap(hard, X_test) < _gap(fair, X_test)
+    assert hard.score(X_test, y_test) < fair.score(X_test, y_test)
     # The sensitive column is never an input.
     assert np.all(fair.expert_coef_[:, 4] == 0) and np.all(fair.gate_coef_[:, 4] == 0)
 
@@ -51,7 +59,7 @@ def test_odds_penalties_reduce_their_own_gap(kind):
     X, y = _make(2000)
     X_test, y_test = _make(4000, seed=1)
     gaps = []
-    for lam in (0.0, 2.0):
+    for lam in (0.0, 5.0):
         clf = FEAMOEClassifier(sensitive_feature=4, fairness=kind, lam=lam,
                                random_state=0).fit(X, y)
         gaps.append(fairness_gap(clf.predict_proba(X_test)[:, 1], y_test, X_test[:, 4], kind))
@@ -62,8 +70,8 @@ def test_odds_penalties_reduce_their_own_gap(kind):
 def streams():
     """Ten windows; the first coefficient flips sign from window 5."""
     out = {}
-    for lam in (0.0, 1.0):
-        clf = FEAMOEClassifier(sensitive_feature=4, lam=lam, epochs=30, random_state=0)
+    for lam in (0.0, 5.0):
+        clf = FEAMOEClassifier(sensitive_feature=4, lam=lam, random_state=0)
         rows = []
         for w in range(10):
             X, y = _make(500, flip=w >= 5, seed=10 + w)
@@ -88,9 +96,12 @@ def test_partial_fit_follows_a_concept_flip(streams):
 
 
 def test_fair_stream_keeps_a_lower_gap_at_similar_accuracy(streams):
-    plain, fair = streams[0.0][1], streams[1.0][1]
+    # The card's check over the drift stream: gap at least halved, <= 3 points lost.
+    plain, fair = streams[0.0][1], streams[5.0][1]
     assert np.mean([r[1] for r in fair]) <= 0.5 * np.mean([r[1] for r in plain])
-    assert np.mean([r[0] for r in fair]) >= np.mean([r[0] for r in plain]) - 0.05
+    assert np.mean([r[0] for r in fair]) >= np.mean([r[0] for r in plain]) - 0.03
+    # ... and window by window the penalised gap stays below the unpenalised one.
+    assert all(f[1] < p[1] for f, p in zip(fair, plain))
 
 
 def test_old_experts_stay_frozen_when_one_is_added():
