@@ -480,6 +480,116 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         lines.append(f"Otherwise: {target_name} is {self.default_class_!r}.")
         return "\n".join(lines)
 
+    def to_asp(self, target_name="label"):
+        """The learned program as a self-contained answer set program.
+
+        Unlike ``export_text(style="logic")``, which is for reading, this text
+        is meant to be run: its unique stable model reproduces
+        :meth:`predict` on any row written as facts, every threshold printed
+        exactly (shortest round-trip ``repr``).
+
+        - Facts: one per row ``X`` and feature, ``feature(X, value)``, with
+          numbers as numbers and every other value (missing values as
+          ``missing_token``) as a quoted string; predicate names are the
+          feature names lower-cased, other characters than letters, digits
+          and ``_`` replaced by ``_`` (``f_`` prefixed when needed, a suffix
+          added on a clash). ``N=<v`` and ``N>v`` hold only for numbers
+          (FOLD-R++'s semantics).
+        - Exceptions are ``abK(X)`` clauses; a negated numeric test ``not (f
+          <= v)`` (true for a non-number too) goes through its own clause
+          ``numK(X) :- f(X,N), N=<v.``.
+        - Two classes: ``target(X,positive)`` clauses as in FOLD-R++, plus
+          ``target(X,other) :- not target(X,positive).``
+        - More classes: the order of the rules (the first that fires
+          decides) is written out: ``ruleK(X)`` holds when rule K's body holds
+          and ``target(X,c) :- ruleK(X), not rule1(X), ..., not rule{K-1}(X).``;
+          the default class is concluded when no rule fires.
+
+        Parameters
+        ----------
+        target_name : str, default="label"
+            Name of the predicted predicate.
+
+        Returns
+        -------
+        program : str
+            One clause per line, ``%`` comments first.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sktrust.rules import FOLDSEClassifier
+        >>> X = np.array([[1.0, 0.0], [2.0, 1.0], [3.0, 0.0], [4.0, 1.0]] * 5)
+        >>> y = np.array([0, 0, 1, 1] * 5)
+        >>> print(FOLDSEClassifier(tail=0, positive_label=1).fit(X, y).to_asp())
+        % FOLD program; facts: x0(X,Value). ... one per row X and feature.
+        label(X,1) :- x0(X,N1), N1>2.0.
+        label(X,0) :- not label(X,1).
+        """
+        check_is_fitted(self)
+        names = self._feature_names()
+        preds, taken = {}, set()
+        for name in names:
+            base = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name.lower())
+            if not base or not base[0].isalpha():
+                base = "f_" + base
+            pred, k = base, 1
+            while pred in taken or pred == target_name:
+                k += 1
+                pred = f"{base}_{k}"
+            taken.add(pred)
+            preds[name] = pred
+        aux = []
+
+        def body_of(lits, abn):
+            parts, var = [], {}
+            for f, op, v in lits:
+                p = preds[f]
+                if op == "==":
+                    parts.append(f"{p}(X,{_asp_const(v)})")
+                elif op == "!=":
+                    parts.append(f"not {p}(X,{_asp_const(v)})")
+                elif op.startswith("not "):
+                    sym = "=<" if op == "not <=" else ">"
+                    aux.append(f"num{len(aux) + 1}(X) :- {p}(X,N), N{sym}{_asp_const(v)}.")
+                    parts.append(f"not num{len(aux)}(X)")
+                else:
+                    if f not in var:
+                        var[f] = f"N{len(var) + 1}"
+                        parts.append(f"{p}(X,{var[f]})")
+                    sym = "=<" if op == "<=" else ">"
+                    parts.append(f"{var[f]}{sym}{_asp_const(v)}")
+            parts += [f"not {a}(X)" for a in abn]
+            return ", ".join(parts)
+
+        n_top = len(self.rules_)
+        first = preds[names[0]] if names else "feature"
+        lines = [f"% FOLD program; facts: {first}(X,Value). ... one per row X and feature."]
+        clauses = []
+        if self.positive_class_ is not None:
+            pos = _asp_const(self.positive_class_)
+            for head, lits, abn in self.flat_rules_[:n_top]:
+                clauses.append(f"{target_name}(X,{pos}) :- {body_of(lits, abn)}.")
+            clauses.append(
+                f"{target_name}(X,{_asp_const(self.default_class_)}) :- "
+                f"not {target_name}(X,{pos})."
+            )
+        else:
+            lines.append("% rule order is explicit: ruleK fires only if no earlier rule does.")
+            for k, (head, lits, abn) in enumerate(self.flat_rules_[:n_top], start=1):
+                clauses.append(f"rule{k}(X) :- {body_of(lits, abn)}.")
+                earlier = "".join(f", not rule{j}(X)" for j in range(1, k))
+                clauses.append(f"{target_name}(X,{_asp_const(head)}) :- rule{k}(X){earlier}.")
+            none = ", ".join(f"not rule{j}(X)" for j in range(1, n_top + 1))
+            default = _asp_const(self.default_class_)
+            clauses.append(
+                f"{target_name}(X,{default}) :- {none}." if none
+                else f"{target_name}(X,{default})."
+            )
+        for head, lits, abn in self.flat_rules_[n_top:]:
+            clauses.append(f"{head}(X) :- {body_of(lits, abn)}.")
+        return "\n".join(lines + clauses + aux)
+
     def explain(self, X):
         """The rule and exceptions that decided each row.
 
@@ -636,6 +746,18 @@ def _fmt(value):
     if isinstance(value, (float, np.floating)):
         return f"{value:.6g}"
     return repr(value)
+
+
+def _asp_const(value):
+    """An exact ASP constant: numbers as numbers, anything else a quoted string."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+        return f"'{text}'"
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return str(int(value))
 
 
 def _literal_logic(lit, var, bound):
