@@ -568,7 +568,7 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         clauses = []
         if self.positive_class_ is not None:
             pos = _asp_const(self.positive_class_)
-            for head, lits, abn in self.flat_rules_[:n_top]:
+            for _, lits, abn in self.flat_rules_[:n_top]:
                 clauses.append(f"{target_name}(X,{pos}) :- {body_of(lits, abn)}.")
             clauses.append(
                 f"{target_name}(X,{_asp_const(self.default_class_)}) :- "
