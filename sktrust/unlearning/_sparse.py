@@ -9,12 +9,14 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from sktrust.nn import train
 from sktrust.unlearning._torch_utils import (
     TorchUnlearner,
     flat_labels,
+    from_numpy_dict,
     keep_pruned_zero,
     require_labels,
     seed_of,
@@ -22,6 +24,7 @@ from sktrust.unlearning._torch_utils import (
     torch_model,
 )
 from sktrust.utils._sklearn_compat import HasMethods, Interval, StrOptions
+from sktrust.utils._validation import check_random_state_seed
 
 
 def l1_schedule(gamma, epochs, no_l1_epochs=0):
@@ -296,9 +299,8 @@ class PruneFirstUnlearner(TorchUnlearner):
             prune.remove(module, attr)  # make the zeros permanent, drop the hook
         return mask
 
-    def _precompute(self, X, y):
-        model = torch_model(self)
-        mask = self._prune(model)
+    def _masked_finetune(self, model, X, y, mask, seed):
+        """Zero the pruned weights, then fine-tune the survivors with the mask held."""
         params = dict(model.named_parameters())
 
         def step_hook(module, step):
@@ -306,13 +308,20 @@ class PruneFirstUnlearner(TorchUnlearner):
                 for name, m in mask.items():
                     params[name].mul_(m)
 
+        step_hook(model.module, 0)
         if self.retrain_after_prune and y is not None:
             x, yt = model.prepare(X, flat_labels(y))
             train(model.module, x, yt, lambda m, xb, yb: model.loss_tensor(xb, yb),
                   epochs=self.retrain_epochs, lr=self.lr, batch_size=self.batch_size,
                   optimizer="sgd", momentum=0.9, device=model.device,
-                  step_hook=step_hook, random_state=seed_of(self))
+                  step_hook=step_hook, random_state=seed)
         model.write_back()
+
+    def _precompute(self, X, y):
+        model = torch_model(self)
+        mask = self._prune(model)
+        self._fit_seed = seed_of(self)
+        self._masked_finetune(model, X, y, mask, self._fit_seed)
         self.mask_ = to_numpy_dict(mask)
         total = sum(m.size for m in self.mask_.values())
         self.achieved_sparsity_ = float(
@@ -327,6 +336,53 @@ class PruneFirstUnlearner(TorchUnlearner):
         inner._prune_mask = self.mask_
         self.unlearner_ = inner
         self.estimator_ = inner.estimator_
+
+    def retrain_reference(self, X_retain, y_retain, *, random_state=None):
+        """Exact-unlearning reference for the sparse model: retrain with the same mask.
+
+        Replays what ``fit`` did, on the retain rows only, with the mask held
+        fixed at ``mask_`` instead of recomputed: an unfitted clone of
+        ``estimator`` is trained on ``(X_retain, y_retain)`` with its own
+        hyperparameters, the weights pruned in ``mask_`` are set to 0, and
+        (with ``retrain_after_prune``) the survivors get the same masked
+        fine-tune. The paper's retrain baseline for a pruned model is
+        likewise trained from scratch with the same mask, so that the gap of
+        an unlearner is not inflated by the cost of pruning itself: a dense
+        retrained model differs from the sparse one even when nothing is
+        forgotten.
+
+        Parameters
+        ----------
+        X_retain : array-like of shape (n_samples, n_features)
+            Training rows that stay.
+        y_retain : array-like of shape (n_samples,)
+        random_state : int, default=None
+            ``None`` reuses the seeds of ``fit`` (the estimator's own seed and
+            the fine-tune's), so that retraining on all training rows gives
+            back the fitted sparse model. An int reseeds both, for several
+            references (:func:`~sktrust.metrics.klom`, averaged gaps).
+
+        Returns
+        -------
+        reference : estimator
+            A fitted model of the same type as ``estimator_``, whose pruned
+            weights are exactly 0.
+        """
+        from sktrust.unlearning._retrain import RetrainUnlearner, _reseed
+
+        check_is_fitted(self, "mask_")
+        X_v, y_v = self._validate_X(X_retain, reset=False, y=y_retain)
+        est = RetrainUnlearner(self.estimator)._unfitted()
+        seed = self._fit_seed
+        if random_state is not None:
+            seed = check_random_state_seed(random_state)
+            est = _reseed(est, seed)
+        est.fit(self._passthrough(X_retain, X_v), y_v)
+        model = torch_model(self, est)
+        mask = from_numpy_dict(self.mask_, model.module)
+        self._masked_finetune(model, self._passthrough(X_retain, X_v), y_v,
+                              {k: v.bool() for k, v in mask.items()}, seed)
+        return est
 
     def _unlearn(self, X_forget, y_forget, X_retain, y_retain):
         self.unlearner_.unlearn(X_forget, y_forget, X_retain, y_retain)

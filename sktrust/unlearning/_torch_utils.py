@@ -30,14 +30,16 @@ class _FloatInput:
         return X.astype(np.float64) if X.dtype.kind not in "fc" else X
 
 
-def torch_model(unlearner):
+def torch_model(unlearner, estimator=None):
     """``as_torch_model(unlearner.estimator_)`` with the module on the right device.
 
     scikit-learn models are rebuilt in torch, so their copy moves to the
     unlearner's ``device``; a skorch net keeps the device it was trained on.
     Inputs of any numeric dtype (object arrays included) are accepted.
+    ``estimator`` (default ``unlearner.estimator_``) wraps another fitted model
+    with the unlearner's device.
     """
-    model = as_torch_model(unlearner.estimator_)
+    model = as_torch_model(unlearner.estimator_ if estimator is None else estimator)
     model.pre = _FloatInput(model.pre)
     if getattr(model.estimator, "module_", None) is not model.module:
         model.to(resolve_device(unlearner.device))

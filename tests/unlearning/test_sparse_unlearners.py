@@ -77,3 +77,42 @@ def test_pruned_weights_stay_zero_after_any_unlearner(inner, forget_data, digits
     assert np.all(w[~u.mask_["body.0.weight"].T] == 0.0)
     assert np.all(u.estimator_.coefs_[1] != 0.0)
     assert len(u.unlearn_history_) == 1
+
+
+@pytest.fixture(scope="module")
+def pruned_digits(forget_data, digits_mlp):
+    X_fit, y_fit, _ = forget_data
+    return PruneFirstUnlearner(estimator=FrozenEstimator(digits_mlp), sparsity=0.6,
+                               retrain_epochs=2, random_state=0).fit(X_fit, y_fit)
+
+
+def test_same_mask_retrain_on_all_rows_gives_back_the_pruned_model(pruned_digits,
+                                                                    forget_data):
+    # Replaying fit on the same rows with the same mask and seeds is an exact
+    # reference: the sparse model itself.
+    X_fit, y_fit, _ = forget_data
+    ref = pruned_digits.retrain_reference(X_fit, y_fit)
+    np.testing.assert_allclose(ref.predict_proba(X_fit), pruned_digits.predict_proba(X_fit),
+                               atol=1e-6)
+    for a, b in zip(ref.coefs_, pruned_digits.estimator_.coefs_):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_same_mask_retrain_reference_is_retrained_on_retain_rows_with_the_mask(
+        pruned_digits, forget_data, digits_mlp):
+    X_fit, y_fit, (Xf, yf, Xr, yr) = forget_data
+    keep = pruned_digits.mask_["body.0.weight"].T
+    refs = [pruned_digits.retrain_reference(Xr, yr),
+            pruned_digits.retrain_reference(Xr, yr, random_state=1)]
+    for ref in refs:
+        # pruned weights exactly 0, survivors trained (not 0), output layer dense
+        assert np.all(ref.coefs_[0][~keep] == 0.0)
+        assert np.mean(ref.coefs_[0][keep] != 0.0) > 0.99
+        assert np.all(ref.coefs_[1] != 0.0)
+        # a model that never saw the forget rows: it is a different model from
+        # the pruned one, and it still generalises
+        assert not np.allclose(ref.coefs_[0], pruned_digits.estimator_.coefs_[0])
+        assert ref.score(Xr, yr) > 0.95
+    assert not np.allclose(refs[0].coefs_[0], refs[1].coefs_[0])
+    # the caller's model is untouched
+    assert np.all(digits_mlp.coefs_[0] != 0.0)
