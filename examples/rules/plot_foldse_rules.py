@@ -46,6 +46,14 @@ print()
 print(clf.export_text(style="english", target_name="diagnosis"))
 
 # %%
+# The same program as an answer set program
+# -----------------------------------------
+# ``to_asp`` writes a program meant to be run (for instance by s(CASP)) on
+# facts ``feature(patient, value)``: thresholds are exact, and the rows no
+# rule covers get the other class explicitly.
+print(clf.to_asp(target_name="diagnosis"))
+
+# %%
 # Why was this patient classified so?
 # -----------------------------------
 # ``explain`` returns a ``shap.Explanation`` whose ``decisions`` attribute
