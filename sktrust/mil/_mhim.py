@@ -20,43 +20,207 @@ from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context
 from sktrust.utils._validation import encode_classification_target
 
 
-class _AttentionMIL(nn.Module):
-    """Gated attention MIL (Ilse et al., 2018) over padded bags.
+class _ABMIL(nn.Module):
+    """Gated attention pooling (Ilse et al., 2018)."""
+
+    def __init__(self, dim, n_classes):
+        super().__init__()
+        self.att_v = nn.Linear(dim, dim)
+        self.att_u = nn.Linear(dim, dim)
+        self.att_w = nn.Linear(dim, 1)
+        self.classifier = nn.Linear(dim, n_classes)
+
+    def forward(self, h, valid):
+        logits = self.att_w(torch.tanh(self.att_v(h)) * torch.sigmoid(self.att_u(h)))
+        a = torch.softmax(logits.squeeze(-1).masked_fill(~valid, float("-inf")), dim=1)
+        z = torch.einsum("bn,bnd->bd", a, h)
+        return self.classifier(z), z, a, a.unsqueeze(-1) * h
+
+    def head(self, contrib):
+        return self.classifier(contrib)
+
+
+class _Block(nn.Module):
+    """Pre-norm transformer layer that also returns its head-averaged attention."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, t, pad):
+        u = self.norm1(t)
+        out, att = self.attn(u, u, u, key_padding_mask=pad, need_weights=True,
+                             average_attn_weights=True)
+        t = t + out
+        return t + self.mlp(self.norm2(t)), att
+
+
+class _TransMILLite(nn.Module):
+    """A CLS token and two transformer layers (TransMIL without its PPEG and
+    Nystrom attention); the CLS token's first-layer attention scores instances."""
+
+    def __init__(self, dim, n_classes, n_layers=2):
+        super().__init__()
+        heads = 4 if dim % 4 == 0 else 1
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        nn.init.normal_(self.cls, std=0.02)
+        self.layers = nn.ModuleList(_Block(dim, heads) for _ in range(n_layers))
+        self.norm = nn.LayerNorm(dim)
+        self.classifier = nn.Linear(dim, n_classes)
+
+    def forward(self, h, valid):
+        t = torch.cat([self.cls.expand(h.shape[0], -1, -1), h], dim=1)
+        pad = torch.cat([torch.zeros_like(valid[:, :1]), ~valid], dim=1)
+        atts = []
+        for layer in self.layers:
+            t, att = layer(t, pad)
+            atts.append(att)
+        z = self.norm(t[:, 0])
+        # The first layer's CLS attention (the official ``attn_layer=0``):
+        # deeper tokens have mixed with each other and localise less.
+        a = atts[0][:, 0, 1:]
+        a = a / a.sum(dim=1, keepdim=True)
+        return self.classifier(z), z, a, a.unsqueeze(-1) * self.norm(t[:, 1:])
+
+    def head(self, contrib):
+        return self.classifier(contrib)
+
+
+class _DSMIL(nn.Module):
+    """Dual-stream MIL (Li et al., 2021): a max-pooling instance classifier and
+    attention to the critical instance of each class; logits average both."""
+
+    def __init__(self, dim, n_classes):
+        super().__init__()
+        self.n_classes = n_classes
+        self.i_classifier = nn.Linear(dim, n_classes)
+        self.q = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim), nn.Tanh())
+        self.v = nn.Sequential(nn.Linear(dim, dim), nn.ReLU())
+        # The paper's Conv1d(C, C, kernel_size=dim) on the (C, dim) bag matrix.
+        self.fcc = nn.Linear(n_classes * dim, n_classes)
+
+    def forward(self, h, valid):
+        inst = self.i_classifier(h).masked_fill(~valid[..., None], float("-inf"))
+        critical = inst.argmax(dim=1)                                   # (B, C)
+        q = self.q(h)
+        q_max = torch.gather(q, 1, critical[..., None].expand(-1, -1, q.shape[-1]))
+        scores = torch.einsum("bnq,bcq->bnc", q, q_max) / math.sqrt(q.shape[-1])
+        A = torch.softmax(scores.masked_fill(~valid[..., None], float("-inf")), dim=1)
+        v = self.v(h)
+        z = torch.einsum("bnc,bnd->bcd", A, v)                          # (B, C, dim)
+        logits = 0.5 * (self.fcc(z.flatten(1)) + inst.max(dim=1).values)
+        a = A.mean(dim=-1)
+        return logits, z, a, A.unsqueeze(-1) * v.unsqueeze(2)
+
+    def head(self, contrib):
+        return self.fcc(contrib.flatten(-2))
+
+
+class _Recycle(nn.Module):
+    """Global recycle network (v2): ``k`` query tokens summarise the randomly
+    dropped instances by multi-head cross-attention. The queries are not
+    trained by gradient: they follow an EMA of their own outputs."""
+
+    def __init__(self, dim, k, momentum):
+        super().__init__()
+        self.heads = 4 if dim % 4 == 0 else 1
+        self.momentum = momentum
+        self.norm = nn.LayerNorm(dim)
+        self.to_q = nn.Linear(dim, dim, bias=False)
+        self.to_kv = nn.Linear(dim, 2 * dim, bias=False)
+        self.to_out = nn.Linear(dim, dim)
+        bound = math.sqrt(6.0 / (3 * 256 + dim))        # the paper's VPT initialisation
+        self.register_buffer("queries", torch.empty(1, k, dim).uniform_(-bound, bound))
+
+    def forward(self, h, dropped):
+        b, n, d = h.shape
+        k_, v_ = self.to_kv(self.norm(h)).chunk(2, dim=-1)
+        q_ = self.to_q(self.norm(self.queries.clone())).expand(b, -1, -1)
+        split = lambda t: t.reshape(b, t.shape[1], self.heads, -1).transpose(1, 2)  # noqa: E731
+        q_, k_, v_ = split(q_), split(k_), split(v_)
+        dots = q_ @ k_.transpose(-1, -2) / math.sqrt(q_.shape[-1])
+        dots = dots.masked_fill(~dropped[:, None, None, :], float("-inf"))
+        att = torch.nan_to_num(torch.softmax(dots, dim=-1))   # a bag with nothing dropped
+        out = self.to_out((att @ v_).transpose(1, 2).reshape(b, -1, d))
+        if self.training:
+            with torch.no_grad():
+                self.queries.mul_(self.momentum).add_(out.mean(dim=0, keepdim=True),
+                                                      alpha=1.0 - self.momentum)
+        return out
+
+
+_BACKBONES = {"abmil": _ABMIL, "transmil_lite": _TransMILLite, "dsmil": _DSMIL}
+
+
+class _MILNet(nn.Module):
+    """Instance embedding, optional recycle network and a MIL aggregator.
 
     Input ``(n_bags, n_max, d + 1)``: the last column marks real instances.
     """
 
-    def __init__(self, n_features, n_classes, mlp_dim=64, dropout=0.25, act="gelu"):
+    def __init__(self, n_features, n_classes, mlp_dim=64, dropout=0.25, act="gelu",
+                 backbone="abmil", n_global_queries=0, recycle_momentum=0.9):
         super().__init__()
         activation = nn.GELU() if act == "gelu" else nn.ReLU()
         self.embed = nn.Sequential(nn.Linear(n_features, mlp_dim), activation,
                                    nn.Dropout(dropout))
-        self.att_v = nn.Linear(mlp_dim, mlp_dim)
-        self.att_u = nn.Linear(mlp_dim, mlp_dim)
-        self.att_w = nn.Linear(mlp_dim, 1)
-        self.classifier = nn.Linear(mlp_dim, n_classes)
+        self.aggregator = _BACKBONES[backbone](mlp_dim, n_classes)
+        self.recycle = (_Recycle(mlp_dim, n_global_queries, recycle_momentum)
+                        if n_global_queries else None)
 
-    def instances(self, x):
-        """Instance embeddings ``h`` and attention logits (padding at -inf)."""
-        mask = x[..., -1] > 0
+    def encode(self, x, keep=None, dropped=None):
+        """Logits, bag embedding ``z``, instance attention ``a`` (over the
+        kept instances) and attention-weighted instance features.
+
+        ``keep`` (bool, like the padding column) hides instances; with a
+        recycle network the ``dropped`` ones come back as its query tokens.
+        """
+        valid = x[..., -1] > 0 if keep is None else keep
         h = self.embed(x[..., :-1])
-        logits = self.att_w(torch.tanh(self.att_v(h)) * torch.sigmoid(self.att_u(h)))
-        logits = logits.squeeze(-1).masked_fill(~mask, float("-inf"))
-        return h, logits
-
-    def encode(self, x):
-        """Bag embedding ``z``, attention weights ``a`` and embeddings ``h``."""
-        h, logits = self.instances(x)
-        a = torch.softmax(logits, dim=1)
-        z = torch.einsum("bn,bnd->bd", a, h)
-        return z, a, h
+        if dropped is not None and self.recycle is not None:
+            tokens = self.recycle(h, dropped)
+            h = torch.cat([h, tokens], dim=1)
+            valid = torch.cat([valid, torch.ones(tokens.shape[:2], dtype=torch.bool,
+                                                  device=valid.device)], dim=1)
+        return self.aggregator(h, valid)
 
     def forward(self, x):
-        return self.classifier(self.encode(x)[0])
+        return self.encode(x)[0]
+
+    def instance_scores(self, x, kind):
+        """Attention weights or the class-aware score max_c softmax_c of the
+        bag classifier on each attention-weighted instance."""
+        _, _, a, contrib = self.encode(x)
+        if kind == "attention":
+            return a
+        return torch.softmax(self.aggregator.head(contrib), dim=-1).max(dim=-1).values
 
 
-def high_score_mask(scores, valid, ratio):
-    """Boolean mask of the top ``ceil(ratio * n_valid)`` instances per bag.
+def _top_count_mask(scores, valid, n_mask):
+    """Boolean mask of the ``n_mask[b]`` highest-scoring valid entries of each row."""
+    ranked = scores.masked_fill(~valid, float("-inf")).argsort(dim=1, descending=True)
+    position = torch.arange(scores.shape[1], device=scores.device).expand_as(ranked)
+    masked = torch.zeros_like(valid)
+    masked.scatter_(1, ranked, position < n_mask[:, None])
+    return masked & valid
+
+
+def _count(ratio, n, rounding, generator=None):
+    """``ratio * n`` rounded up, or stochastically (``floor(ratio * n + u)``,
+    whose mean is exactly ``ratio * n``)."""
+    exact = ratio * n.double()
+    if rounding == "ceil":
+        # A small tolerance: 0.4 * 5 must give 2, not ceil(2.0000001).
+        return torch.ceil(exact - 1e-9).long()
+    u = torch.rand(n.shape, generator=generator, dtype=torch.float64).to(n.device)
+    return torch.floor(exact + u).long()
+
+
+def high_score_mask(scores, valid, ratio, *, random_ratio=1.0, rounding="ceil",
+                    generator=None):
+    """Boolean mask of the instances to hide: the top ``ratio`` by score.
 
     Parameters
     ----------
@@ -64,24 +228,45 @@ def high_score_mask(scores, valid, ratio):
     valid : bool tensor of shape (n_bags, n_max)
         False for padding (never masked).
     ratio : float
-        Fraction of each bag's real instances to mask (at least one when
-        ``ratio > 0``).
+        Fraction of each bag's real instances to mask: the top
+        ``ceil(ratio * n_valid)`` (at least one when ``ratio > 0``; never a
+        whole bag).
+    random_ratio : float, default=1.0
+        With ``random_ratio < 1``, take the top ``ratio / random_ratio``
+        instances and mask a random ``random_ratio`` of them (the paper's
+        ``mask_ratio_hr``), so the masked fraction stays ``ratio``.
+    rounding : {"ceil", "stochastic"}, default="ceil"
+        ``"stochastic"`` rounds ``ratio * n_valid`` down or up at random with
+        mean exactly ``ratio * n_valid``, for bags too small for "at least
+        one instance" to be a small fraction.
+    generator : torch.Generator, default=None
 
     Returns
     -------
     masked : bool tensor of shape (n_bags, n_max)
     """
-    masked = torch.zeros_like(valid)
     if ratio <= 0:
-        return masked
+        return torch.zeros_like(valid)
     n_valid = valid.sum(dim=1)
-    # float64 and a small tolerance: 0.4 * 5 must give 2, not ceil(2.0000001).
-    n_mask = torch.ceil(ratio * n_valid.double() - 1e-9).long()
+    if random_ratio < 1:
+        pool_ratio = min(ratio / random_ratio, 1.0)
+        pool = _top_count_mask(scores, valid, torch.ceil(pool_ratio * n_valid.double()
+                                                         - 1e-9).long())
+        n_mask = _count(ratio / pool_ratio, pool.sum(dim=1), rounding, generator)
+        noise = torch.rand(scores.shape, generator=generator).to(scores.device)
+        scores, valid = noise, pool
+    else:
+        n_mask = _count(ratio, n_valid, rounding, generator)
     n_mask = torch.minimum(n_mask, n_valid - 1)
-    ranked = scores.masked_fill(~valid, float("-inf")).argsort(dim=1, descending=True)
-    position = torch.arange(scores.shape[1], device=scores.device).expand_as(ranked)
-    masked.scatter_(1, ranked, position < n_mask[:, None])
-    return masked
+    return _top_count_mask(scores, valid, n_mask)
+
+
+def random_keep_mask(valid, keep_ratio, generator=None):
+    """Keep a random ``keep_ratio`` (at least one) of each row's valid entries."""
+    n_keep = torch.clamp(torch.floor(keep_ratio * valid.sum(dim=1).double() + 1e-9).long(),
+                         min=1)
+    noise = torch.rand(valid.shape, generator=generator).to(valid.device)
+    return _top_count_mask(noise, valid, n_keep)
 
 
 @torch.no_grad()
@@ -101,48 +286,92 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
     must also learn from the harder, less obvious evidence, and a
     consistency loss keeps its bag embedding close to the teacher's.
 
-    Per batch of bags: the teacher (an exponential moving average of the
-    student, started from a student pre-trained without masking) encodes
-    the full bags; the top ``ceil(mask_ratio_high * n)`` instances by teacher
-    score are removed (the ratio decays to 0 on a cosine schedule with
-    ``mask_decay="cosine"``); a random ``keep_ratio`` of the rest is kept;
-    the student encodes what remains. Loss = CE(student logits, y) +
-    ``consistency_weight`` * H(softmax(z_T / teacher_temperature),
-    softmax(z_S)) on the bag embeddings. After each step the teacher moves
-    towards the student with ``teacher_momentum``. ``predict`` uses the
-    student on the full bags.
+    Training:
+
+    1. *Warm-up*: the MIL network (instance embedding + ``backbone``) is
+       trained without masking for ``pretrain_epochs``; it initialises the
+       teacher (the paper's ``teacher_init``) and, per ``student_init``, the
+       student.
+    2. Per batch of bags, the teacher encodes the full bags and scores every
+       instance (attention weight for ``version=1``; the class-aware score
+       max_c softmax_c(classifier(a_i h_i)) for ``version=2``).
+    3. High-score masking: the top ``mask_ratio_high`` of each bag by teacher
+       score is hidden (with ``mask_ratio_high_random < 1``, a random part of
+       a larger top set); the ratio decays to 0 on a cosine schedule with
+       ``mask_decay="cosine"``.
+    4. Random masking: a random ``keep_ratio`` of the survivors is kept.
+       ``version=2`` recycles the dropped ones: ``n_global_queries`` query
+       tokens summarise them by cross-attention and join the bag (the queries
+       follow an EMA of their outputs with ``recycle_momentum``).
+    5. Student loss = CE(student logits on the masked bag, y) +
+       ``consistency_weight`` * H(softmax(z_T / teacher_temperature),
+       softmax(z_S)) on the bag embeddings.
+    6. The teacher follows the student: teacher <- m * teacher + (1 - m) *
+       student with ``m = teacher_momentum``.
+
+    ``predict`` uses the student on the full bags.
 
     Read more in the :ref:`User Guide <mil>`.
 
     Parameters
     ----------
+    version : {1, 2}, default=1
+        1: ICCV 2023 (attention scores, random masking without recycling).
+        2: IJCV 2025 journal version (class-aware scores, random masking with
+        the global recycle network).
+    backbone : {"abmil", "transmil_lite", "dsmil"}, default="abmil"
+        MIL aggregator of student and teacher: gated attention pooling; a CLS
+        token with two transformer layers (scores = the CLS token's
+        attention); or dual-stream MIL (max-pooled instance classifier plus
+        attention to the critical instance).
     mlp_dim : int, default=64
-        Width of the instance embedding and attention (paper: 128 on 1024-d
-        slide features).
+        Width of the instance embedding and aggregator (paper: 512 on 1024-d
+        slide features, 128 for the attention).
     dropout : float, default=0.25
     act : {"gelu", "relu"}, default="gelu"
     mask_ratio_high : float, default=0.05
         Fraction of each bag's instances masked by teacher score (paper:
-        0.01-0.05). At least one instance is masked whenever the ratio is
-        positive, never all of a bag. 0 disables masking.
+        0.01-0.05 of thousands of patches). Never a whole bag; 0 disables it.
+    mask_ratio_high_random : float, default=1.0
+        Mask a random ``mask_ratio_high_random`` part of the top
+        ``mask_ratio_high / mask_ratio_high_random`` instances (paper: 1.0
+        for v2, 0.5 in some v1 runs).
+    mask_rounding : {"stochastic", "ceil"}, default="stochastic"
+        How ``mask_ratio_high * n`` becomes a count. "ceil" (the paper's)
+        masks at least one instance per bag at any ratio, which on a bag of
+        10 is 10% rather than 1-5%; "stochastic" rounds down or up at random
+        so the expected masked fraction is exactly the ratio.
     mask_decay : {"cosine", "none"}, default="cosine"
-    keep_ratio : float, default=1.0
-        Fraction of the unmasked instances kept at random (v2 random masking;
-        1 keeps all).
-    instance_score : {"attention", "class_aware"}, default="attention"
-        Teacher instance score: attention weight (v1) or the largest class
-        probability of the attention-weighted instance (v2).
+    keep_ratio : float or "auto", default="auto"
+        Fraction of the non-masked instances kept at random: 1.0 (no random
+        masking) for ``version=1``, 0.8 for ``version=2`` (the paper's grid
+        {0.8, 0.9}; the official default 0.2 is for slides of thousands of
+        patches).
+    n_global_queries : int, default=1
+        Query tokens of the v2 recycle network (paper's grid {1, 5, 10}).
+    recycle_momentum : float, default=0.9
+        EMA momentum of the query tokens (paper: 0.9998-0.9999 over tens of
+        thousands of steps).
+    instance_score : {"auto", "attention", "class_aware"}, default="auto"
+        Teacher instance score; "auto" is "attention" for ``version=1`` and
+        "class_aware" for ``version=2``. Also what :meth:`instance_scores`
+        returns.
     teacher_momentum : float, default=0.99
         EMA momentum. The paper's 0.9997 is for tens of thousands of steps;
         at a few hundred steps the teacher would never move.
     consistency_weight : float, default=0.5
+        Paper: 0.5 (v2), 0.1-0.5 (v1).
     teacher_temperature : float, default=0.1
+    student_init : {"pretrain", "embedding", "scratch"}, default="pretrain"
+        What the student starts from: the whole warm-up network, only its
+        instance embedding (v1 runs), or nothing (v2 runs; the student then
+        needs many more epochs than a small data set allows).
     pretrain_epochs : int, default=20
-        Epochs of plain attention-MIL training that initialise student and
-        teacher (``teacher_init="pretrain"`` in the paper's runs).
+        Warm-up epochs of plain MIL training.
     max_epochs : int, default=30
-        Epochs of MHIM training after pre-training.
+        Epochs of MHIM training after the warm-up.
     lr : float, default=1e-3
+        Paper: 2e-4 with one bag per step.
     weight_decay : float, default=1e-5
     batch_size : int, default=16
         Bags per step (the paper uses one).
@@ -164,14 +393,18 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
     ``X`` is a list of 2-D arrays (one per bag, any number of rows) or a 3-D
     array. A 2-D table is read as bags of one instance each, which makes the
     classifier an ordinary one on rows and is what scikit-learn's estimator
-    checks exercise. Recycling of masked instances through global query
-    tokens (v2) and the TransMIL/DSMIL aggregators are not implemented.
+    checks exercise. ``transmil_lite`` leaves out TransMIL's PPEG positional
+    convolution and Nystrom attention (exact attention is cheap on small
+    bags).
 
     References
     ----------
     .. [1] W. Tang, S. Huang, X. Zhang, F. Zhou, Y. Zhang, B. Liu, "Multiple
        Instance Learning Framework with Masked Hard Instance Mining for Whole
        Slide Image Classification", ICCV 2023.
+    .. [2] W. Tang, F. Zhou, S. Huang, et al., "Multiple Instance Learning
+       Framework with Masked Hard Instance Mining for Gigapixel Histopathology
+       Image Analysis", IJCV 2025.
 
     Examples
     --------
@@ -191,16 +424,23 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        "version": [Interval(Integral, 1, 2, closed="both")],
+        "backbone": [StrOptions(set(_BACKBONES))],
         "mlp_dim": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "act": [StrOptions({"gelu", "relu"})],
         "mask_ratio_high": [Interval(Real, 0, 1, closed="left")],
+        "mask_ratio_high_random": [Interval(Real, 0, 1, closed="right")],
+        "mask_rounding": [StrOptions({"stochastic", "ceil"})],
         "mask_decay": [StrOptions({"cosine", "none"})],
-        "keep_ratio": [Interval(Real, 0, 1, closed="right")],
-        "instance_score": [StrOptions({"attention", "class_aware"})],
+        "keep_ratio": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],
+        "n_global_queries": [Interval(Integral, 1, None, closed="left")],
+        "recycle_momentum": [Interval(Real, 0, 1, closed="both")],
+        "instance_score": [StrOptions({"auto", "attention", "class_aware"})],
         "teacher_momentum": [Interval(Real, 0, 1, closed="both")],
         "consistency_weight": [Interval(Real, 0, None, closed="left")],
         "teacher_temperature": [Interval(Real, 0, None, closed="neither")],
+        "student_init": [StrOptions({"pretrain", "embedding", "scratch"})],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -211,22 +451,31 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, *, mlp_dim=64, dropout=0.25, act="gelu", mask_ratio_high=0.05,
-                 mask_decay="cosine", keep_ratio=1.0, instance_score="attention",
-                 teacher_momentum=0.99, consistency_weight=0.5,
-                 teacher_temperature=0.1, pretrain_epochs=20, max_epochs=30, lr=1e-3,
+    def __init__(self, *, version=1, backbone="abmil", mlp_dim=64, dropout=0.25, act="gelu",
+                 mask_ratio_high=0.05, mask_ratio_high_random=1.0,
+                 mask_rounding="stochastic", mask_decay="cosine", keep_ratio="auto",
+                 n_global_queries=1, recycle_momentum=0.9, instance_score="auto",
+                 teacher_momentum=0.99, consistency_weight=0.5, teacher_temperature=0.1,
+                 student_init="pretrain", pretrain_epochs=20, max_epochs=30, lr=1e-3,
                  weight_decay=1e-5, batch_size=16, device="auto", random_state=None,
                  verbose=0):
+        self.version = version
+        self.backbone = backbone
         self.mlp_dim = mlp_dim
         self.dropout = dropout
         self.act = act
         self.mask_ratio_high = mask_ratio_high
+        self.mask_ratio_high_random = mask_ratio_high_random
+        self.mask_rounding = mask_rounding
         self.mask_decay = mask_decay
         self.keep_ratio = keep_ratio
+        self.n_global_queries = n_global_queries
+        self.recycle_momentum = recycle_momentum
         self.instance_score = instance_score
         self.teacher_momentum = teacher_momentum
         self.consistency_weight = consistency_weight
         self.teacher_temperature = teacher_temperature
+        self.student_init = student_init
         self.pretrain_epochs = pretrain_epochs
         self.max_epochs = max_epochs
         self.lr = lr
@@ -242,22 +491,41 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
         tags.non_deterministic = resolve_device(self.device) != "cpu"
         return tags
 
-    def _new_module(self):
-        return _AttentionMIL(self.n_features_in_, self.classes_.size, self.mlp_dim,
-                             self.dropout, self.act)
+    @property
+    def _v2(self):
+        return int(self.version) == 2
 
-    def _instance_scores(self, module, x):
-        """Teacher scores per instance (padding gets -inf later)."""
-        z, a, h = module.encode(x)
-        if self.instance_score == "attention":
-            return a
-        probs = torch.softmax(module.classifier(a.unsqueeze(-1) * h), dim=-1)
-        return probs.max(dim=-1).values
+    def _score_kind(self):
+        if self.instance_score != "auto":
+            return self.instance_score
+        return "class_aware" if self._v2 else "attention"
+
+    def _keep_ratio(self):
+        if self.keep_ratio != "auto":
+            return self.keep_ratio
+        return 0.8 if self._v2 else 1.0
+
+    def _new_module(self):
+        return _MILNet(self.n_features_in_, self.classes_.size, self.mlp_dim, self.dropout,
+                       self.act, self.backbone,
+                       self.n_global_queries if self._v2 else 0, self.recycle_momentum)
 
     def _train_kwargs(self, epochs, seed):
         return dict(epochs=epochs, lr=self.lr, batch_size=self.batch_size,
                     optimizer="adam", weight_decay=self.weight_decay,
                     device=self.device, random_state=seed, verbose=self.verbose)
+
+    def _training_masks(self, scores, valid, ratio):
+        """Boolean (kept, dropped-for-recycling) instance masks of one batch."""
+        high = high_score_mask(scores, valid, ratio,
+                               random_ratio=self.mask_ratio_high_random,
+                               rounding=self.mask_rounding)
+        survivors = valid & ~high
+        keep_ratio = self._keep_ratio()
+        if keep_ratio >= 1:
+            return survivors, None
+        kept = random_keep_mask(survivors, keep_ratio)
+        return kept, survivors & ~kept
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -280,15 +548,23 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
         codes = encode_classification_target(self, y)
         x = torch.as_tensor(pad_bags(bags))
         target = torch.as_tensor(codes, dtype=torch.long)
+        kind = self._score_kind()
         with torch_seed(self.random_state) as seed:
-            student = self._new_module()
+            warm = self._new_module()
             ce = lambda m, xb, yb: F.cross_entropy(m(xb), yb)  # noqa: E731
-            pre = train(student, x, target, ce, **self._train_kwargs(self.pretrain_epochs,
-                                                                     seed))
-            teacher = copy.deepcopy(student)
+            pre = train(warm, x, target, ce, **self._train_kwargs(self.pretrain_epochs,
+                                                                  seed))
+            warm.cpu()
+            teacher = copy.deepcopy(warm)
             teacher.eval()
             for p in teacher.parameters():
                 p.requires_grad_(False)
+            if self.student_init == "pretrain":
+                student = warm
+            else:
+                student = self._new_module()
+                if self.student_init == "embedding":
+                    student.embed.load_state_dict(warm.embed.state_dict())
             n_steps = max(1, self.max_epochs * math.ceil(len(bags) / self.batch_size))
             state = {"step": 0}
 
@@ -299,19 +575,11 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
                 valid = xb[..., -1] > 0
                 with torch.no_grad():
                     teacher.to(xb.device)
-                    z_t = teacher.encode(xb)[0]
-                    scores = self._instance_scores(teacher, xb)
-                drop = high_score_mask(scores, valid, ratio)
-                if self.keep_ratio < 1:
-                    rand = torch.rand(valid.shape, device=xb.device) >= self.keep_ratio
-                    survivors = valid & ~drop
-                    # Keep at least one instance per bag.
-                    rand &= (survivors & ~rand).sum(dim=1, keepdim=True) > 0
-                    drop |= rand & survivors
-                xm = xb.clone()
-                xm[..., -1] = (valid & ~drop).to(xb.dtype)
-                z_s, _, _ = m.encode(xm)
-                loss = F.cross_entropy(m.classifier(z_s), yb)
+                    z_t = teacher.encode(xb)[1]
+                    scores = teacher.instance_scores(xb, kind)
+                keep, dropped = self._training_masks(scores, valid, ratio)
+                logits, z_s, _, _ = m.encode(xb, keep=keep, dropped=dropped)
+                loss = F.cross_entropy(logits, yb)
                 if self.consistency_weight > 0:
                     target_dist = torch.softmax(z_t / self.teacher_temperature, dim=-1)
                     cons = -(target_dist * torch.log_softmax(z_s, dim=-1)).sum(-1).mean()
@@ -341,22 +609,20 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
         # Inference in float64: results do not depend on which bags share a batch.
         module = self._student().double()
         x = torch.as_tensor(pad_bags(bags), dtype=torch.float64)
-        with torch.no_grad():
-            z, a, h = module.encode(x)
-            return module, x, z, a, h, bags
+        return module, x, bags
 
     def decision_function(self, X):
         """Bag logits; for two classes, the logit difference (shape (n_bags,))."""
-        module, _, z, _, _, _ = self._forward(X)
+        module, x, _ = self._forward(X)
         with torch.no_grad():
-            logits = module.classifier(z).numpy()
+            logits = module(x).numpy()
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X):
         """Class probabilities per bag, shape ``(n_bags, n_classes)``."""
-        module, _, z, _, _, _ = self._forward(X)
+        module, x, _ = self._forward(X)
         with torch.no_grad():
-            return torch.softmax(module.classifier(z), dim=-1).numpy()
+            return torch.softmax(module(x), dim=-1).numpy()
 
     def predict(self, X):
         """Class label per bag."""
@@ -376,9 +642,9 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
             Attention weights (``instance_score="attention"``, summing to 1 in
             each bag) or class-aware scores (``"class_aware"``): the heatmap.
         """
-        module, x, _, _, _, bags = self._forward(X)
+        module, x, bags = self._forward(X)
         with torch.no_grad():
-            s = self._instance_scores(module, x).numpy()
+            s = module.instance_scores(x, self._score_kind()).numpy()
         return [s[i, : len(b)] for i, b in enumerate(bags)]
 
 
