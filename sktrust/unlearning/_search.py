@@ -98,6 +98,10 @@ class UnlearningSearchCV(BaseUnlearner):
     best_score_ : float
         Gap of the best point (lower is better).
     best_index_ : int
+    baseline_score_ : float
+        Gap of the model before the request ("do nothing"), scored the same
+        way: a best score above it means no grid point beats leaving the
+        model as it is.
     cv_results_ : dict of lists
         ``params``, ``score``, ``seconds`` and every metric of
         :func:`~sktrust.metrics.unlearning_report`, one entry per point.
@@ -288,6 +292,8 @@ class UnlearningSearchCV(BaseUnlearner):
         ref_reports = [report(r) for r in refs]
         ref_report = {k: float(np.mean([r[k] for r in ref_reports]))
                       for k in ref_reports[0]}
+        # The model as it stands (no edit) is the "do nothing" baseline.
+        self.baseline_score_ = self._score(report(self.estimator_), ref_report)
         results = {"params": [], "score": [], "seconds": []}
         best, best_score, best_index = None, np.inf, -1
         for i, point in enumerate(self._grid()):
