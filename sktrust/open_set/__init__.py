@@ -34,6 +34,7 @@ from sktrust.open_set._open_world import (
     keyword_scores,
     open_world_report,
 )
+from sktrust.open_set._rbf_head import RBFEvidenceMLP
 from sktrust.open_set._reject import reject_option_curve
 from sktrust.open_set._scores import (
     PostHocOpenSetClassifier,
@@ -57,6 +58,7 @@ __all__ = [
     "InfiniteDepthNTKClassifier",
     "LokiFrechetPredictor",
     "PostHocOpenSetClassifier",
+    "RBFEvidenceMLP",
     "SharedVarianceGaussianNB",
     "TLCClassifier",
     "TestRejectedError",

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
 from sktrust.open_set._common import encode_labels
+from sktrust.open_set._rbf_head import RBFEvidenceMLP
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
 
@@ -195,14 +196,23 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
     Parameters
     ----------
     module : torch.nn.Module class or instance, default=None
-        Maps a row to K raw outputs. ``None`` is :class:`sktrust.nn.MLP`
-        with ``hidden_layer_sizes``. A class is called as
-        ``module(n_features=..., n_outputs=..., **module_kwargs)``; an
-        instance is copied and used as is.
+        Maps a row to K raw outputs ``z``; the evidence is ``softplus(z)``.
+        ``None`` is the net chosen by ``head`` with ``hidden_layer_sizes``. A
+        class is called as ``module(n_features=..., n_outputs=...,
+        **module_kwargs)``; an instance is copied and used as is. A module
+        with an ``init_centroids(x, y)`` method (as :class:`RBFEvidenceMLP`)
+        has it called on the training data before training.
     module_kwargs : dict, default=None
         Extra arguments of a ``module`` class.
     hidden_layer_sizes : tuple of int, default=(64,)
-        Hidden layers of the default MLP.
+        Hidden layers of the default net.
+    head : {"rbf", "linear"}, default="rbf"
+        Output layer of the default net (``module=None``). ``"rbf"``
+        (:class:`RBFEvidenceMLP`): each class's evidence is a Gaussian kernel
+        around a learned centroid in feature space, bounded by 100 and
+        vanishing far from the training data, so ignorance rises on inputs far
+        from anything seen. ``"linear"``: ``softplus`` of a linear layer, as in
+        the paper; a ReLU net then *grows* its evidence far from the data.
     belief_threshold : float, default=0.5
         ``tau`` of :meth:`predict_set`: the smallest top-k set whose summed
         belief reaches ``tau``; reject when ignorance exceeds ``1 - tau``.
@@ -249,10 +259,16 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
     setting (lr 0.004, momentum 0.9, KL weight 0.05) trained too slowly on
     small MLPs; Adam at 0.003 with the KL weight annealed to 0.05 is the default.
 
-    Like every ReLU net, the default MLP grows its evidence far from the
-    training data, so ignorance flags unfamiliar inputs near the data (new
-    digits) but not points far outside it; pair it with a distance-aware
-    detector when such inputs matter.
+    The paper reads ignorance as the absence of evidence. With a linear head
+    on a ReLU net that fails far from the data: the features, and with them
+    the evidence, grow linearly along any ray leaving the training region, so
+    far-away points look *more* certain (uniform-noise digits: ignorance
+    AUROC 0.50). The default head is therefore distance-aware: evidence is a
+    bounded Gaussian kernel around per-class centroids in feature space, as in
+    DUQ [3]_, trained with the same evidential loss (noise digits: ignorance
+    AUROC 1.00; held-out digits 5-9: AUROC 0.975 against 0.947 with the
+    linear head, see ``tests/open_set/test_evidential.py``). ``head="linear"``
+    keeps the paper's linear head.
 
     References
     ----------
@@ -261,6 +277,8 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
        ICCV 2023.
     .. [2] M. Sensoy, L. Kaplan and M. Kandemir, "Evidential Deep Learning to
        Quantify Classification Uncertainty", NeurIPS 2018.
+    .. [3] J. van Amersfoort, L. Smith, Y. W. Teh and Y. Gal, "Uncertainty
+       Estimation Using a Single Deep Deterministic Neural Network", ICML 2020.
 
     Examples
     --------
@@ -278,6 +296,7 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
         "module": "no_validation",
         "module_kwargs": [dict, None],
         "hidden_layer_sizes": [tuple, list],
+        "head": [StrOptions({"rbf", "linear"})],
         "belief_threshold": [Interval(Real, 0, 1, closed="neither")],
         "known_score": [StrOptions(set(_SCORES))],
         "kl_weight": [Interval(Real, 0, None, closed="left")],
@@ -293,13 +312,14 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
     }
 
     def __init__(self, module=None, *, module_kwargs=None, hidden_layer_sizes=(64,),
-                 belief_threshold=0.5, known_score="uncertainty", kl_weight=0.05,
+                 head="rbf", belief_threshold=0.5, known_score="uncertainty", kl_weight=0.05,
                  kl_anneal_epochs=10, max_epochs=100, lr=0.003, batch_size=128,
                  optimizer="adam", device="auto", unknown_label=-1, threshold=None,
                  known_rate=0.95, random_state=None, verbose=0):
         self.module = module
         self.module_kwargs = module_kwargs
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.head = head
         self.belief_threshold = belief_threshold
         self.known_score = known_score
         self.kl_weight = kl_weight
@@ -321,7 +341,7 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
 
         k = len(self.classes_)
         if self.module is None:
-            module = MLP
+            module = RBFEvidenceMLP if self.head == "rbf" else MLP
             kwargs = {"module__n_features": self.n_features_in_, "module__n_outputs": k,
                       "module__hidden_layer_sizes": tuple(self.hidden_layer_sizes)}
         elif isinstance(self.module, type):
@@ -349,6 +369,8 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
         -------
         self : object
         """
+        import torch
+
         from sktrust.nn import torch_seed
 
         X, y = validate_data(self, X, y, dtype=np.float32)
@@ -358,7 +380,13 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
             self.net_ = self._rebuild_net()
             if self.verbose:
                 self.net_.set_params(verbose=self.verbose)
-            self.net_.fit(X, y_idx)
+            self.net_.initialize()
+            module = self.net_.module_
+            if hasattr(module, "init_centroids"):
+                dev = next(module.parameters()).device
+                module.init_centroids(torch.as_tensor(X, device=dev),
+                                      torch.as_tensor(y_idx, device=dev))
+            self.net_.partial_fit(X, y_idx)
         self._set_threshold(self._knownness(self._opinions(X)))
         return self
 
@@ -367,11 +395,14 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
         import torch
         from torch.nn import functional as F
 
-        module = self.net_.module_
+        # Inference in float64: float32 matrix products change in the last
+        # bits with the batch size, and a row's opinion must not depend on the
+        # rows scored with it.
+        module = copy.deepcopy(self.net_.module_).double()
         module.eval()
         dev = next(module.parameters()).device
         with torch.no_grad():
-            x = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=dev)
+            x = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float64), device=dev)
             parts = [F.softplus(module(x[i:i + 4096])).double().cpu().numpy()
                      for i in range(0, x.shape[0], 4096)]
         return np.concatenate(parts) if parts else np.zeros((0, len(self.classes_)))

@@ -108,6 +108,33 @@ def test_confusion_concentrates_where_classes_overlap(overlapping_blobs):
     assert c_over > 0.1
 
 
+def test_ignorance_concentrates_on_a_far_away_cluster_which_is_rejected(
+        overlapping_blobs):
+    # Card check: mean ignorance on far points >= 2x in-distribution, and with
+    # tau = 0.5 the far points are rejected (>= 80%), in-distribution rows not
+    # (<= 10%). Far points lie in two directions, beyond the data on both axes.
+    clf, overlap, y_over, clean, _ = overlapping_blobs
+    rng = np.random.RandomState(1)
+    y_in = rng.randint(0, 2, 300)
+    inside = np.c_[np.where(y_in == 1, 1.5, -1.5) + rng.normal(size=300),
+                   rng.normal(size=300)]
+    far = np.vstack([[8.0, 8.0] + rng.normal(size=(150, 2)),
+                     [0.0, -10.0] + rng.normal(size=(150, 2))])
+    i_in = clf.opinions(inside)["ignorance"]
+    i_far = clf.opinions(far)["ignorance"]
+    assert i_far.mean() >= 2 * i_in.mean()
+    assert clf.belief_threshold == 0.5
+    assert (~clf.predict_set(far).any(1)).mean() >= 0.8
+    assert (~clf.predict_set(inside).any(1)).mean() <= 0.1
+    # The same points with the paper's linear head: evidence grows far away.
+    linear = EvidentialClassifier(head="linear", random_state=0)
+    rng0 = np.random.RandomState(0)
+    y = rng0.randint(0, 2, 600)
+    X = np.c_[np.where(y == 1, 1.5, -1.5) + rng0.normal(size=600), rng0.normal(size=600)]
+    linear.fit(X, y)
+    assert linear.opinions(far)["ignorance"].mean() < 0.5 * i_far.mean()
+
+
 def test_predict_set_keeps_both_classes_in_the_overlap_and_one_elsewhere(
         overlapping_blobs):
     from sklearn.base import clone
@@ -161,6 +188,16 @@ def test_unknown_digits_carry_more_ignorance_and_confusion(digits_0_to_4):
     rejected = ~clf.predict_set(X[~known]).any(1)
     rejected_known = ~clf.predict_set(X[test & known]).any(1)
     assert rejected.mean() > 3 * rejected_known.mean()
+
+
+def test_ignorance_flags_uniform_noise_images(digits_0_to_4):
+    # Card check: digits 0-4 known, uniform-noise images unknown, ignorance
+    # AUROC >= 0.95 (a linear evidence head on a ReLU net scores about 0.5).
+    clf, X, y, known, train, test = digits_0_to_4
+    noise = np.random.RandomState(0).rand(300, 64)
+    ignorance = clf.opinions(np.vstack([X[test & known], noise]))["ignorance"]
+    is_noise = np.r_[np.zeros((test & known).sum()), np.ones(300)]
+    assert roc_auc_score(is_noise, ignorance) >= 0.95
 
 
 def test_auto_threshold_keeps_known_rate_and_predicts_unknown_label(digits_0_to_4):
