@@ -455,6 +455,10 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         text : str
+
+        See Also
+        --------
+        to_asp : The program as a runnable answer set program.
         """
         check_is_fitted(self)
         if style not in ("logic", "english"):
