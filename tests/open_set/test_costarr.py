@@ -129,12 +129,17 @@ def test_costarr_beats_msp_on_digits_with_the_same_mlp(digits_open_set):
 
 @pytest.mark.parametrize("baseline", ["max_logit", "energy"])
 def test_costarr_is_at_least_max_logit_and_energy_on_digits(digits_open_set, baseline):
-    # Averaged over seeds; single seeds tie to within 0.003 either way (the
-    # paper's gains need large pretrained backbones, see the card).
+    # Averaged over seeds, COSTARR ties the logit scores to within 0.001 here
+    # (AUROC 0.9770 vs max-logit 0.9773 and energy 0.9769), not strictly above:
+    # the gate (a clipped rescaled max-logit) spans [0, 1] while the cosine term
+    # (1 + cos) / 2 of non-negative ReLU features spans about [0.91, 0.995], so
+    # the product ranks like max-logit. Wider or deeper MLPs and weight decay do not change this
+    # (benchmarks/bench_open_set.py, COSTARR ablation); the paper's gains need
+    # large pretrained backbones, see the card.
     for metric in ("auroc", "oscr"):
         ours = np.mean([r["costarr"][metric] for r in digits_open_set])
         theirs = np.mean([r[baseline][metric] for r in digits_open_set])
-        assert ours >= theirs - 0.002, (metric, ours, theirs)
+        assert ours >= theirs - 0.001, (metric, ours, theirs)
 
 
 def test_logits_equal_the_mlp_logits_used_by_the_baselines(digits):
