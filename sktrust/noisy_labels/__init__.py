@@ -9,7 +9,11 @@ sktrust's own methods:
 - :class:`LSANoiseDetector`: mislabelled-row detection (linear separation
   alternating with small-loss selection) with relabel suggestions;
 - :class:`PLSLSAClassifier`: a neural classifier trained with LSA's
-  detection every epoch, relabelling the rows it flags (PLS).
+  detection every epoch, relabelling the rows it flags (PLS), with mixup,
+  a supervised-contrastive term and co-training (LSA+) as options;
+- :class:`SimCLREncoder`: a label-free contrastive representation of
+  tabular rows (RCAL's step 1), and :func:`contrastive_loss` (NT-Xent /
+  SupCon).
 
 Re-exported unchanged from imbalanced-learn, so that they are found where
 sktrust users look (they are imbalanced-learn's classes, tested by
@@ -32,6 +36,7 @@ from imblearn.over_sampling import (
 )
 from imblearn.under_sampling import RandomUnderSampler
 
+from sktrust.noisy_labels._contrastive import SimCLREncoder, contrastive_loss
 from sktrust.noisy_labels._lsa import LSANoiseDetector, small_loss_posterior
 from sktrust.noisy_labels._plslsa import PLSLSAClassifier
 from sktrust.noisy_labels._rcal import RCALCalibrator, RCALSampler
@@ -43,11 +48,13 @@ __all__ = [
     "SMOTENC",
     "SVMSMOTE",
     "BorderlineSMOTE",
+    "contrastive_loss",
     "KMeansSMOTE",
     "LSANoiseDetector",
     "PLSLSAClassifier",
     "RCALCalibrator",
     "RCALSampler",
     "RandomUnderSampler",
+    "SimCLREncoder",
     "small_loss_posterior",
 ]

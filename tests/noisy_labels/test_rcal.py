@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sktrust.datasets import flip_labels, make_long_tailed
-from sktrust.noisy_labels import SMOTE, RCALCalibrator, RCALSampler
+from sktrust.noisy_labels import SMOTE, RCALCalibrator, RCALSampler, SimCLREncoder
 from sktrust.noisy_labels._rcal import (
     neighbourhood_label_scores,
     robust_class_statistics,
@@ -116,6 +116,29 @@ def test_rcal_beats_plain_and_smote_on_long_tailed_noisy_digits(long_tailed_nois
     assert mean["rcal"] > mean["smote"] + 0.05, mean
     # The sampler keeps the noisy rows, yet its Gaussians still beat SMOTE.
     assert mean["rcal_sampler"] > mean["smote"], mean
+
+
+def test_rcal_on_a_contrastive_representation_meets_the_card_margins(
+        long_tailed_noisy_digits):
+    # RCAL's step 1: a label-free contrastive encoder (SimCLR) fitted on X.
+    # Card check 3: >= plain LR + 3 points and >= SMOTE + LR - 1 point.
+    scores = {"plain": [], "smote": [], "rcal_simclr": []}
+    for seed, (X, y, X_te, y_te) in enumerate(long_tailed_noisy_digits):
+        lr = LogisticRegression(max_iter=1000)
+        k = min(5, np.bincount(y).min() - 1)
+        models = {
+            "plain": lr,
+            "smote": make_pipeline(SMOTE(k_neighbors=k, random_state=seed), lr),
+            "rcal_simclr": RCALCalibrator(
+                lr, encoder=SimCLREncoder(max_epochs=30, random_state=seed),
+                random_state=seed),
+        }
+        for name, model in models.items():
+            pred = model.fit(X, y).predict(X_te)
+            scores[name].append(balanced_accuracy_score(y_te, pred))
+    mean = {k: np.mean(v) for k, v in scores.items()}
+    assert mean["rcal_simclr"] >= mean["plain"] + 0.03, mean
+    assert mean["rcal_simclr"] >= mean["smote"] - 0.01, mean
 
 
 def test_rcal_with_pca_encoder_and_frozen_encoder_agree():
