@@ -44,7 +44,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sktrust.datasets import load_uci
-from sktrust.metrics import align_classes, unlearning_report
+from sktrust.metrics import align_classes, classification_margins, klom, unlearning_report
+from sktrust.nn import as_torch_model
 from sktrust.unlearning import (
     L1SparseUnlearner,
     PruneFirstUnlearner,
@@ -52,6 +53,7 @@ from sktrust.unlearning import (
     SSDUnlearner,
     UnlearningSearchCV,
 )
+from sktrust.unlearning._dmm import DMMUnlearner
 
 SEED = 0
 METHODS = {
@@ -133,9 +135,138 @@ def run(name, X, y, forget_kind):
     return rows
 
 
-def main():
+def _klom_seed(s, n_seeds, forget, X_tr, y_tr, X_te, y_te, rows):
+    """Margins of every model of one seed (run in a worker)."""
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    keep = np.setdiff1d(np.arange(len(y_tr)), forget)
+    data = (X_tr[forget], y_tr[forget], X_tr[keep], y_tr[keep])
+    X_eval = np.vstack([X_tr[forget], X_tr[rows["retain"]], X_te[rows["test"]]])
+    y_eval = np.r_[y_tr[forget], y_tr[rows["retain"]], y_te[rows["test"]]]
+
+    def margins(model):
+        return classification_margins(as_torch_model(model).logits(X_eval).numpy(),
+                                      y_eval, classes=model.classes_)
+
+    def mlp(seed):
+        return MLPClassifier((64,), max_iter=200, random_state=seed)
+
+    original = mlp(s).fit(X_tr, y_tr)
+    frozen = FrozenEstimator(original)
+    out = {"do nothing": margins(original),
+           "Retrain (Q)": margins(mlp(n_seeds + s).fit(*data[2:])),
+           "Retrain, other seeds": margins(mlp(2 * n_seeds + s).fit(*data[2:]))}
+    for name, unlearner in KLOM_METHODS.items():
+        u = unlearner(frozen, s).fit(X_tr, y_tr).unlearn(*data)
+        out[name] = margins(u.estimator_)
+    return out
+
+
+KLOM_METHODS = {
+    "DMM influence": lambda est, s: DMMUnlearner(est, random_state=s),
+    "DMM influence, paper fine-tune": lambda est, s: DMMUnlearner(
+        est, epochs=5, lr=5e-4, batch_size=512, random_state=s),
+    "DMM oracle (3 retrains)": lambda est, s: DMMUnlearner(
+        est, attribution="oracle", n_oracle_models=3, random_state=s),
+    "fine-tune retain 5 epochs": lambda est, s: L1SparseUnlearner(
+        est, gamma=0.0, epochs=5, random_state=s),
+}
+
+
+def run_klom(n_seeds=10, forget_seed=0, n_jobs=1):
+    """The DMM card's check: KLOM on forget rows, N originals against N retrains.
+
+    digits, MLP(64); 50 random training rows forgotten; originals use seeds
+    0..N-1, the retrained reference (Q) seeds N..2N-1, and a second,
+    independent set of retrained models (seeds 2N..3N-1) shows the noise floor
+    of KLOM with N models (what exact retraining itself scores).
+    """
+    from joblib import Parallel, delayed
+
+    X, y = _digits()
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=SEED,
+                                              stratify=y)
+    rng = np.random.RandomState(forget_seed)
+    forget = np.sort(rng.choice(len(y_tr), size=50, replace=False))
+    keep = np.setdiff1d(np.arange(len(y_tr)), forget)
+    rows = {"retain": rng.choice(keep, size=200, replace=False),
+            "test": rng.choice(len(y_te), size=200, replace=False)}
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_klom_seed)(s, n_seeds, forget, X_tr, y_tr, X_te, y_te, rows)
+        for s in range(n_seeds))
+    margins = {k: np.stack([r[k] for r in results]) for k in results[0]}
+    parts = {"forget": slice(0, 50), "retain": slice(50, 250), "test": slice(250, 450)}
+    table = []
+    for method, m in margins.items():
+        row = {"method": method}
+        for part, sl in parts.items():
+            k = klom(m[:, sl], margins["Retrain (Q)"][:, sl])
+            row[f"{part} median"] = np.median(k)
+            row[f"{part} p95"] = np.percentile(k, 95)
+        row["forget mean margin"] = m[:, parts["forget"]].mean()
+        table.append(row)
+    print(f"\nKLOM (bins=20), digits MLP(64), 50 random forget rows (forget seed "
+          f"{forget_seed}), {n_seeds} originals against {n_seeds} retrained models")
+    with pd.option_context("display.width", 200):
+        print(pd.DataFrame(table).round(2).to_string(index=False))
+    return table
+
+
+def run_prune_reference():
+    """Prune first + FT, 10% random forget: gap to a dense vs a same-mask retrain."""
+    X, y = _digits()
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=SEED,
+                                              stratify=y)
+    rng = np.random.RandomState(SEED)
+    f = np.zeros(len(y_tr), dtype=bool)
+    f[rng.choice(len(y_tr), size=len(y_tr) // 10, replace=False)] = True
+    data = (X_tr[f], y_tr[f], X_tr[~f], y_tr[~f])
+    mlp = MLPClassifier((64,), max_iter=200, random_state=SEED).fit(X_tr, y_tr)
+    dense = clone(mlp).fit(*data[2:])
+    rows = []
+    for sparsity in (0.5, 0.8, 0.9):
+        u = PruneFirstUnlearner(L1SparseUnlearner(gamma=0.0, epochs=5),
+                                estimator=FrozenEstimator(mlp), sparsity=sparsity,
+                                random_state=SEED).fit(X_tr, y_tr)
+        same_mask = u.retrain_reference(*data[2:])
+        nothing = unlearning_report(u, *data, X_te, y_te, reference=same_mask)["avg_gap"]
+        u.unlearn(*data)
+        rows.append({
+            "sparsity": sparsity,
+            "TA dense retrain": 100 * dense.score(X_te, y_te),
+            "TA same-mask retrain": 100 * same_mask.score(X_te, y_te),
+            "gap to dense retrain": unlearning_report(u, *data, X_te, y_te,
+                                                      reference=dense)["avg_gap"],
+            "gap to same-mask retrain": unlearning_report(u, *data, X_te, y_te,
+                                                          reference=same_mask)["avg_gap"],
+            "do nothing, gap to same-mask": nothing})
+    print("\nPrune first + fine-tune (5 epochs), digits, random 10%: the gap depends on "
+          "the reference")
+    print(pd.DataFrame(rows).round(2).to_string(index=False))
+    return rows
+
+
+def main():
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--klom", action="store_true",
+                        help="only the DMM / KLOM check (N originals and retrains)")
+    parser.add_argument("--prune-reference", action="store_true",
+                        help="only the same-mask retrain reference comparison")
+    parser.add_argument("--n-seeds", type=int, default=10)
+    parser.add_argument("--forget-seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--n-jobs", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    if args.klom or args.prune_reference:
+        if args.klom:
+            for fs in args.forget_seeds:
+                run_klom(args.n_seeds, fs, args.n_jobs)
+        if args.prune_reference:
+            run_prune_reference()
+        return
     rows = []
     X, y = _digits()
     rows += run("digits", X, y, "class 3")
