@@ -17,7 +17,8 @@ from sktrust.base import BaseExplainer
 from sktrust.utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_data
 from sktrust.utils._validation import check_non_empty, check_random_state_seed
 
-PROBES = ("permutation", "sensitivity", "gradient")
+PROBES = ("permutation", "sensitivity", "gradient", "embedding")
+DEFAULT_PROBES = ("permutation", "sensitivity", "gradient")
 # Candidates kept by the cheap screen, per top-k feature (and at least this many).
 _CANDIDATES_PER_K = 5
 _MIN_CANDIDATES = 100
@@ -73,10 +74,20 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
         cloned. ``rules`` and ``explain_local`` need a decision tree.
     max_depth : int, default=5
         Depth of the default tree surrogate.
-    importance : tuple of {"permutation", "sensitivity", "gradient"}, \
+    importance : tuple of {"permutation", "sensitivity", "gradient", "embedding"}, \
             default=("permutation", "sensitivity", "gradient")
-        Probes whose ranks are averaged. ``"gradient"`` is skipped for models
-        the torch adapter cannot differentiate.
+        Probes whose ranks are averaged: the score drop when a column is
+        permuted, the probability change when it is set to its mean, the mean
+        absolute input gradient of the predicted class, and the embedding
+        probe, the mean norm of the derivative of the black box's embedding
+        (its penultimate activations, the input of its final layer) with
+        respect to each column: for a linear first layer ``e = W x`` this is
+        the norm of the embedding weights of the column, ``||W[:, j]||``.
+        ``"gradient"`` and ``"embedding"`` are skipped for models the torch
+        adapter :func:`sktrust.nn.as_torch_model` cannot differentiate, and
+        ``"embedding"`` also for models without a hidden layer (their
+        embedding is the input itself). The paper's attention probe is not
+        offered: no model here exposes attention over input features.
     n_repeats : int, default=5
         Permutations per feature.
     holdout : float, default=0.25
@@ -148,7 +159,7 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
     }
 
     def __init__(self, black_box=None, *, k=20, surrogate=None, max_depth=5,
-                 importance=PROBES, n_repeats=5, holdout=0.25, n_candidates="auto",
+                 importance=DEFAULT_PROBES, n_repeats=5, holdout=0.25, n_candidates="auto",
                  random_state=None):
         self.black_box = black_box
         self.k = k
@@ -227,6 +238,13 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
         n_cand = min(max(n_cand, k), d)
         self.candidates_ = np.sort(np.argsort(-self.screen_scores_, kind="stable")[:n_cand])
         self.probe_scores_ = self._probe(X[train], Xh, P, rng)
+        if not self.probe_scores_:
+            raise ValueError(
+                f"None of the probes {tuple(self.importance)} applies to "
+                f"{type(self.black_box_).__name__}: 'gradient' and 'embedding' need a model "
+                "the torch adapter can differentiate (and 'embedding' a hidden layer). Add "
+                "'permutation' or 'sensitivity'."
+            )
         cand = self.candidates_
         normalised = [s[cand] / s[cand].sum() if s[cand].sum() > 0 else np.zeros(len(cand))
                       for s in self.probe_scores_.values()]
@@ -272,6 +290,37 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
         finally:
             tm.module.train(was_training)
         return np.abs(grad.detach().cpu().numpy()).mean(axis=0)
+
+    def _embedding_scores(self, Xh):
+        """Mean over rows of ``||d embedding / d x_j||``; None without an embedding."""
+        from sktrust.nn import as_torch_model
+
+        try:
+            tm = as_torch_model(self.black_box_)
+        except (TypeError, ValueError):
+            return None
+        if tm is None or tm.pre is not None:
+            return None
+        import torch
+
+        was_training = tm.module.training
+        tm.module.eval()
+        try:
+            x = torch.as_tensor(Xh, dtype=tm.dtype, device=tm.device).requires_grad_(True)
+            try:
+                emb = tm.features_tensor(x)
+            except ValueError:  # no features protocol
+                return None
+            emb = emb.reshape(len(Xh), -1)
+            if emb.shape == x.shape and torch.equal(emb, x):
+                return None  # no hidden layer: the embedding is the input
+            sq = torch.zeros_like(x)
+            for k in range(emb.shape[1]):  # rows are independent: one pass per unit
+                (g,) = torch.autograd.grad(emb[:, k].sum(), x, retain_graph=True)
+                sq += g.detach() ** 2
+        finally:
+            tm.module.train(was_training)
+        return sq.sqrt().mean(dim=0).cpu().numpy().astype(float)
 
     def _screen(self, X_train, Xh, P):
         if "gradient" in self.importance:
@@ -324,6 +373,11 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
             elif name == "sensitivity":
                 means = X_train.mean(axis=0)
                 score[cand] = self._perturbed_change(Xh, P, cand, lambda j, m=means: m[j])
+            elif name == "embedding":
+                emb = self._embedding_scores(Xh)
+                if emb is None:
+                    continue
+                score[cand] = emb[cand]
             else:
                 grad = (self.screen_scores_ if self.screen_ == "gradient"
                         else self._gradient_scores(Xh, P))

@@ -162,3 +162,54 @@ def test_a_rule_learner_can_be_the_surrogate(iris):
     assert type(exp.surrogate_).__name__ == "FOLDSEClassifier"
     assert exp.fidelity_ > 0.8
     assert exp.predict(X[:5]).shape == (5,)
+
+
+# -- the embedding probe ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def narrow():
+    X, y = _wide(600, 30)
+    return X, y
+
+
+def test_embedding_probe_is_the_norm_of_the_embedding_weights(narrow):
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = narrow
+    # A linear first layer e = W x + b: d e / d x_j is the column W[:, j] on every row.
+    mlp = MLPClassifier((8,), activation="identity", max_iter=300, random_state=0).fit(X, y)
+    exp = TopKSurrogateExplainer(mlp, k=5, importance=("embedding",), n_candidates=30,
+                                 random_state=0).fit(X, y)
+    np.testing.assert_allclose(exp.probe_scores_["embedding"],
+                               np.linalg.norm(mlp.coefs_[0], axis=1), rtol=1e-10)
+    np.testing.assert_array_equal(
+        exp.top_k_features_, np.argsort(-np.linalg.norm(mlp.coefs_[0], axis=1))[:5])
+
+
+def test_embedding_probe_under_relu_is_bounded_and_zero_on_ignored_columns(narrow):
+    import copy
+
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = narrow
+    mlp = MLPClassifier((16,), max_iter=300, random_state=0).fit(X, y)
+    mlp = copy.deepcopy(mlp)
+    mlp.coefs_[0][[0, 3], :] = 0.0  # the embedding no longer reads columns 0 and 3
+    exp = TopKSurrogateExplainer(mlp, k=5, importance=("permutation", "embedding"),
+                                 n_candidates=30, random_state=0).fit(X, y)
+    emb = exp.probe_scores_["embedding"]
+    assert emb[0] == 0.0 and emb[3] == 0.0
+    # ReLU keeps or zeroes each unit's slope: the norm never exceeds the weights'.
+    assert np.all(emb <= np.linalg.norm(mlp.coefs_[0], axis=1) + 1e-12)
+    assert np.all(emb[[1, 2, 4]] > 0)
+
+
+def test_embedding_probe_needs_a_hidden_layer(narrow):
+    X, y = narrow
+    lr = LogisticRegression(max_iter=300).fit(X, y)
+    exp = TopKSurrogateExplainer(lr, k=5, importance=("sensitivity", "embedding"),
+                                 random_state=0).fit(X, y)
+    assert set(exp.probe_scores_) == {"sensitivity"}
+    with pytest.raises(ValueError, match="None of the probes"):
+        TopKSurrogateExplainer(lr, k=5, importance=("embedding",), random_state=0).fit(X, y)
