@@ -268,7 +268,9 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
         self._train_rows = train
         self.classes_ = self.surrogate_.classes_
 
-    def _gradient_scores(self, Xh, P):
+    def _differentiate(self, Xh, read):
+        """``read(tm, x)`` on a grad-enabled tensor of ``Xh`` with the black box in
+        eval mode; None when the torch adapter cannot differentiate the model."""
         from sktrust.nn import as_torch_model
 
         try:
@@ -283,30 +285,26 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
         tm.module.eval()
         try:
             x = torch.as_tensor(Xh, dtype=tm.dtype, device=tm.device).requires_grad_(True)
-            proba = torch.softmax(tm.logits_tensor(x), dim=1)
-            top = torch.as_tensor(np.argmax(P, axis=1), device=tm.device)
-            out = proba.gather(1, top[:, None]).sum()
-            (grad,) = torch.autograd.grad(out, x)
+            return read(tm, x)
         finally:
             tm.module.train(was_training)
-        return np.abs(grad.detach().cpu().numpy()).mean(axis=0)
+
+    def _gradient_scores(self, Xh, P):
+        import torch
+
+        def read(tm, x):
+            proba = torch.softmax(tm.logits_tensor(x), dim=1)
+            top = torch.as_tensor(np.argmax(P, axis=1), device=tm.device)
+            (grad,) = torch.autograd.grad(proba.gather(1, top[:, None]).sum(), x)
+            return np.abs(grad.detach().cpu().numpy()).mean(axis=0)
+
+        return self._differentiate(Xh, read)
 
     def _embedding_scores(self, Xh):
         """Mean over rows of ``||d embedding / d x_j||``; None without an embedding."""
-        from sktrust.nn import as_torch_model
-
-        try:
-            tm = as_torch_model(self.black_box_)
-        except (TypeError, ValueError):
-            return None
-        if tm is None or tm.pre is not None:
-            return None
         import torch
 
-        was_training = tm.module.training
-        tm.module.eval()
-        try:
-            x = torch.as_tensor(Xh, dtype=tm.dtype, device=tm.device).requires_grad_(True)
+        def read(tm, x):
             try:
                 emb = tm.features_tensor(x)
             except ValueError:  # no features protocol
@@ -318,9 +316,9 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
             for k in range(emb.shape[1]):  # rows are independent: one pass per unit
                 (g,) = torch.autograd.grad(emb[:, k].sum(), x, retain_graph=True)
                 sq += g.detach() ** 2
-        finally:
-            tm.module.train(was_training)
-        return sq.sqrt().mean(dim=0).cpu().numpy().astype(float)
+            return sq.sqrt().mean(dim=0).cpu().numpy().astype(float)
+
+        return self._differentiate(Xh, read)
 
     def _screen(self, X_train, Xh, P):
         if "gradient" in self.importance:
