@@ -56,8 +56,10 @@ def offline_runs():
 def test_ignite_finds_better_designs_than_plain_surrogate(offline_runs):
     plain = np.array([_best_found(r["plain"], r["X"], r["y"]) for r in offline_runs])
     ignite = np.array([_best_found(r["ignite"], r["X"], r["y"]) for r in offline_runs])
-    assert ignite.mean() > plain.mean()
+    assert ignite.mean() > plain.mean()  # issue 6: higher on average over 5 seeds
     assert (ignite > plain).sum() >= 4  # card check 4: in at least 4 of 5 seeds
+    # The search is worth running: on average it beats the best logged design.
+    assert ignite.mean() > np.mean([r["y"].max() for r in offline_runs])
 
 
 def test_ignite2_fixed_lambda_finds_better_designs(offline_runs):
