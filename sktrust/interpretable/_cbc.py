@@ -47,6 +47,22 @@ class _PrototypeHead(nn.Module):
             self.weight = nn.Parameter(torch.randn(K, n_concepts) * 0.1)
             self.bias = nn.Parameter(torch.zeros(n_concepts))
 
+    def init_reasoning(self, owner, strength):
+        """Start each concept from "my class's prototypes present".
+
+        ``owner[k]`` is the class prototype ``k`` was initialised from; its
+        "present" logit for that class's concepts is raised by ``strength``
+        (stable CBC), or its weight is centred and scaled by it (RBF).
+        """
+        own = torch.as_tensor(owner[:, None] == self.concept_class.numpy()[None],
+                              dtype=torch.float32)
+        with torch.no_grad():
+            if self.constrained:
+                K = own.shape[0]
+                self.theta[:K] += strength * own
+            else:
+                self.weight += strength * (own - own.mean(dim=0, keepdim=True))
+
     def abs_sigma(self):
         return self.sigma.abs().clamp_min(1e-6)
 
@@ -114,6 +130,7 @@ class _PrototypeNet(NeuralNetClassifier):
 
 class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
     _constrained = True
+    _reasoning_init = 3.0
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -131,7 +148,7 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, n_components=20, *, n_reasoning_per_class=1, sigma="auto",
-                 trainable_sigma=True, loss="robust", robust_margin=1.0, margin=0.3,
+                 trainable_sigma=True, loss="robust", robust_margin=0.5, margin=0.3,
                  lr=1e-2, max_epochs=40, batch_size=128, device="cpu", random_state=None):
         self.n_components = n_components
         self.n_reasoning_per_class = n_reasoning_per_class
@@ -150,6 +167,30 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         C, R = len(self.classes_), self.n_reasoning_per_class
         return _PrototypeHead(components, sigma, C * R, np.repeat(np.arange(C), R),
                               self._constrained, self.trainable_sigma)
+
+    def _init_components(self, X, y_idx, rng, seed):
+        """Initial prototypes and the class each one was drawn from (or None)."""
+        K, C = self.n_components, len(self.classes_)
+        if K < C:
+            idx = rng.choice(len(X), K, replace=len(X) < K)
+            return X[idx] + 1e-3 * rng.standard_normal((K, X.shape[1])), None
+        from sklearn.cluster import KMeans
+
+        counts = np.full(C, K // C)
+        counts[rng.permutation(C)[: K % C]] += 1
+        comps, owner = [], []
+        for c in range(C):
+            Xc = X[y_idx == c]
+            k = min(int(counts[c]), len(np.unique(Xc, axis=0)))
+            if k >= 1:
+                km = KMeans(k, n_init=1, random_state=seed).fit(Xc)
+                comps.append(km.cluster_centers_)
+            extra = int(counts[c]) - k
+            if extra:
+                comps.append(Xc[rng.choice(len(Xc), extra)]
+                             + 1e-3 * rng.standard_normal((extra, X.shape[1])))
+            owner += [c] * int(counts[c])
+        return np.vstack(comps).astype(np.float32), np.asarray(owner)
 
     def _rebuild_net(self, attr):
         return self._make_net(self._head(
@@ -179,15 +220,17 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         y_idx = encode_classification_target(self, y)
         with torch_seed(self.random_state) as seed:
             rng = np.random.default_rng(seed)
-            idx = rng.choice(len(X), self.n_components, replace=len(X) < self.n_components)
-            components = X[idx] + 1e-3 * rng.standard_normal((self.n_components, X.shape[1]))
+            components, owner = self._init_components(X, y_idx, rng, seed)
             if self.sigma == "auto":
                 ref = X[rng.choice(len(X), min(len(X), 500), replace=False)]
                 dist = np.sqrt(((ref[:, None] - components[None]) ** 2).sum(-1))
                 sigma = max(float(dist.mean()), 1e-3)
             else:
                 sigma = float(self.sigma)
-            net = self._make_net(self._head(components, sigma))
+            head = self._head(components, sigma)
+            if owner is not None:
+                head.init_reasoning(owner, self._reasoning_init)
+            net = self._make_net(head)
             net.fit(X, y_idx.astype(np.int64))
         self.net_ = net
         return self
@@ -213,9 +256,18 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
             return module(x).cpu().numpy().astype(float)
 
     def decision_function(self, X):
-        """Class scores; for two classes ``p_1 - p_0`` (positive means ``classes_[1]``)."""
+        """Class scores; for two classes one column, positive for ``classes_[1]``.
+
+        With two classes it is ``log(p_1 / p_0)`` for the stable CBC and
+        ``p_1 - p_0`` for the RBF, so that it ranks rows as
+        :meth:`predict_proba` does.
+        """
         s = self.class_scores(X)
-        return s[:, 1] - s[:, 0] if s.shape[1] == 2 else s
+        if s.shape[1] != 2:
+            return s
+        if self._constrained:
+            s = np.log(np.clip(s, 1e-12, None))
+        return s[:, 1] - s[:, 0]
 
     def predict_proba(self, X):
         """Class probabilities from the scores, with the same argmax.
@@ -255,14 +307,92 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         x = self._tensor(X)
         module.eval()
         with torch.no_grad():
-            if y is None:
-                cls = module(x).argmax(dim=1)
-            else:
-                y = np.asarray(y)
-                if not np.isin(y, self.classes_).all():
-                    raise ValueError("y contains labels not seen in fit.")
-                cls = torch.as_tensor(np.searchsorted(self.classes_, y), device=x.device)
+            cls = self._class_index(module, x, y)
             return module.radius(x, cls).cpu().numpy().astype(float)
+
+    def _class_index(self, module, x, y):
+        """Index of the class to certify or explain: ``y``'s, or the prediction."""
+        if y is None:
+            return module(x).argmax(dim=1)
+        y = np.asarray(y)
+        if y.shape != (x.shape[0],):
+            raise ValueError(f"y has shape {y.shape}; expected ({x.shape[0]},).")
+        if not np.isin(y, self.classes_).all():
+            raise ValueError("y contains labels not seen in fit.")
+        return torch.as_tensor(np.searchsorted(self.classes_, y), device=x.device)
+
+    def explain_components(self, X, y=None):
+        """Which components decide each prediction, and how much each adds.
+
+        For each row the deciding concept is the best-scoring concept of the
+        predicted class (or of ``y``). Its score splits exactly over the
+        components: for the stable CBC, ``p_r = sum_k d_k rho+_kr +
+        (1 - d_k) rho-_kr``, where the first term is the agreement from
+        component ``k`` being present when required (``positive``) and the
+        second the agreement from it being absent when it must be absent
+        (``negative``); for the RBF, ``p_r = sum_k d_k W_kr + b_r``, split into
+        the positive and negative weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Explain these labels' best concepts instead of the predictions.
+
+        Returns
+        -------
+        explanation : shap.Explanation
+            ``values[i, k] = positive[i, k] + negative[i, k]``, the contribution
+            of component ``k`` to the deciding concept's score;
+            ``base_values`` is the concept's offset (0 for the stable CBC,
+            ``b_r`` for the RBF), so ``values.sum(1) + base_values`` equals the
+            explained class's score (:meth:`class_scores`). ``data`` holds the
+            detections ``d_k(x)`` and ``feature_names`` the components. Extra
+            attributes: ``positive``, ``negative`` (n_samples, n_components),
+            ``concept`` (index of the deciding concept, in
+            ``concept_class_``), ``label`` (the explained class) and
+            ``score``.
+
+        Notes
+        -----
+        The card calls this ``explain``; in sktrust ``explain(X)`` is the
+        explainer contract (one attribution per input feature, checked on
+        every estimator that has it), and these values are per component, so
+        the method carries its own name.
+        """
+        import shap
+
+        module = self._module()
+        x = self._tensor(X)
+        module.eval()
+        with torch.no_grad():
+            cls = self._class_index(module, x, y)
+            d, p = module.concept_scores(x)
+            own = module.concept_class[None] == cls[:, None]
+            concept = torch.where(own, p, torch.full_like(p, -torch.inf)).argmax(dim=1)
+            P, M, R = module.affine()
+            Pr, Mr = P.T[concept], M.T[concept]  # (n, K) weights of the deciding concept
+            if module.constrained:
+                positive, negative = d * Pr, (1 - d) * Mr
+                base = torch.zeros(len(x), device=x.device)
+            else:
+                positive, negative = d * Pr, -d * Mr
+                base = R[concept]
+            score = p.gather(1, concept[:, None])[:, 0]
+        positive, negative, d, base, score = (t.cpu().numpy().astype(float)
+                                              for t in (positive, negative, d, base, score))
+        exp = shap.Explanation(positive + negative, base_values=base, data=d,
+                               feature_names=[f"component_{k}" for k in range(d.shape[1])])
+        exp.positive, exp.negative = positive, negative
+        exp.concept = concept.cpu().numpy()
+        exp.label = self.classes_[cls.cpu().numpy()]
+        exp.score = score
+        return exp
+
+    @property
+    def concept_class_(self):
+        """Index into ``classes_`` of each concept (reasoning column)."""
+        return self._module().concept_class.cpu().numpy().copy()
 
     @property
     def components_(self):
@@ -294,6 +424,12 @@ class RobustStableCBCClassifier(_BasePrototypeClassifier):
     Parameters
     ----------
     n_components : int, default=20
+        Prototypes are initialised by k-means within each class (an equal
+        share per class; random training rows when there are fewer
+        components than classes), and each class's concept starts by
+        requiring its own prototypes to be present (the paper initialises at
+        random; on digits, with 30 components and ``robust_margin=1.0``, this
+        start took test accuracy from 0.891 to 0.937).
     n_reasoning_per_class : int, default=1
         Concepts per class.
     sigma : float or "auto", default="auto"
@@ -303,9 +439,14 @@ class RobustStableCBCClassifier(_BasePrototypeClassifier):
         training stalled on digits.
     trainable_sigma : bool, default=True
     loss : {"robust", "margin"}, default="robust"
-    robust_margin : float, default=1.0
-        Target certified radius of the robust loss, in input units (the
-        paper's 1.58 is for 784-pixel MNIST; 1.0 suits 64-pixel digits).
+    robust_margin : float, default=0.5
+        Target certified radius of the robust loss, in input units. It trades
+        clean accuracy for certified radius: on 64-pixel digits in [0, 1],
+        where the median distance to the nearest digit of another class is
+        1.86 (so no radius above about 0.93 is possible for half the
+        points), 1.0 costs about 3 more points of accuracy than 0.5 (see
+        ``benchmarks/bench_interpretable.py``). The paper uses 1.58 on
+        784-pixel MNIST.
     margin : float, default=0.3
         Score margin of ``loss="margin"``.
     lr : float, default=1e-2
@@ -324,6 +465,20 @@ class RobustStableCBCClassifier(_BasePrototypeClassifier):
     sigma_ : ndarray of shape (n_components,)
     reasoning_probabilities_ : ndarray of shape (2 * n_components, n_concepts)
         ``rho``: rows 0..K-1 "must be present", K..2K-1 "must be absent".
+    concept_class_ : ndarray of shape (n_concepts,)
+        Index into ``classes_`` of each concept.
+
+    See Also
+    --------
+    RobustRBFClassifier : the same detections with free read-out weights.
+
+    Notes
+    -----
+    On digits (70/30 splits) the default reaches 0.951 test accuracy against
+    0.975 for ``MLPClassifier`` (100 hidden units), and certifies 40% of the
+    test digits at radius 0.5 (``benchmarks/bench_interpretable.py``).
+    :meth:`explain_components` gives, per prediction, the deciding concept
+    and each component's share of its score.
 
     References
     ----------
@@ -339,6 +494,9 @@ class RobustStableCBCClassifier(_BasePrototypeClassifier):
     >>> clf = RobustStableCBCClassifier(n_components=6, max_epochs=20,
     ...                                 random_state=0).fit(X, y)
     >>> bool((clf.certify(X[:5]) >= 0).all())
+    True
+    >>> exp = clf.explain_components(X[:2])
+    >>> bool(abs(exp.values.sum(axis=1) - exp.score).max() < 1e-5)
     True
     """
 
@@ -366,7 +524,9 @@ class RobustRBFClassifier(_BasePrototypeClassifier):
     sigma : float or "auto", default="auto"
     trainable_sigma : bool, default=True
     loss : {"robust", "margin"}, default="robust"
-    robust_margin : float, default=1.0
+    robust_margin : float, default=0.5
+        Target certified radius of the robust loss (see
+        :class:`RobustStableCBCClassifier`).
     margin : float, default=0.3
     lr : float, default=1e-2
         Adam step (the paper uses 5e-3 on MNIST; 1e-2 converges in 40 epochs on
@@ -381,7 +541,16 @@ class RobustRBFClassifier(_BasePrototypeClassifier):
     classes_ : ndarray
     net_ : skorch.NeuralNetClassifier
     components_ : ndarray of shape (n_components, n_features)
+        Initialised by k-means within each class; each concept's weights
+        start positive on its class's prototypes.
     sigma_ : ndarray of shape (n_components,)
+    concept_class_ : ndarray of shape (n_concepts,)
+
+    Notes
+    -----
+    On digits the default reaches 0.950 test accuracy against 0.975 for an
+    MLP and certifies 44% of the test digits at radius 0.5
+    (``benchmarks/bench_interpretable.py``).
 
     Examples
     --------
@@ -394,3 +563,4 @@ class RobustRBFClassifier(_BasePrototypeClassifier):
     """
 
     _constrained = False
+    _reasoning_init = 1.0

@@ -19,7 +19,7 @@ def digits_split():
 @pytest.fixture(scope="module")
 def models(digits_split):
     Xtr, _, ytr, _ = digits_split
-    kw = dict(n_components=30, max_epochs=40, random_state=0)
+    kw = dict(random_state=0)  # the defaults: 20 components, 40 epochs
     return {
         "cbc_robust": RobustStableCBCClassifier(**kw).fit(Xtr, ytr),
         "cbc_margin": RobustStableCBCClassifier(loss="margin", **kw).fit(Xtr, ytr),
@@ -145,3 +145,62 @@ def test_bad_inputs_raise_clear_errors(cls):
         clf.predict(X_nan)
     with pytest.raises(ValueError):
         clf.predict(X[:0])
+
+
+def test_accuracy_on_digits_is_within_three_points_of_an_mlp(models, digits_split):
+    from sklearn.neural_network import MLPClassifier
+
+    Xtr, Xte, ytr, yte = digits_split
+    mlp = MLPClassifier(max_iter=1000, random_state=0).fit(Xtr, ytr).score(Xte, yte)
+    assert mlp > 0.95  # the reference itself is a good model
+    for name in ("cbc_robust", "rbf_robust"):
+        assert models[name].score(Xte, yte) >= mlp - 0.03, name
+
+
+@pytest.mark.parametrize("name", ["cbc_robust", "rbf_robust"])
+def test_explain_splits_the_deciding_concept_score_over_the_components(name, models,
+                                                                        digits_split):
+    clf = models[name]
+    X = digits_split[1][:40]
+    exp = clf.explain_components(X)
+    scores = clf.class_scores(X)
+    pred = clf.predict(X)
+    np.testing.assert_array_equal(exp.label, pred)
+    cls = np.searchsorted(clf.classes_, pred)
+    # The deciding concept belongs to the class and carries its score ...
+    assert np.all(clf.concept_class_[exp.concept] == cls)
+    np.testing.assert_allclose(exp.score, scores[np.arange(len(X)), cls], atol=1e-5)
+    # ... which the components' contributions add up to exactly.
+    np.testing.assert_allclose(exp.values.sum(axis=1) + exp.base_values, exp.score, atol=1e-5)
+    np.testing.assert_allclose(exp.values, exp.positive + exp.negative)
+    np.testing.assert_allclose(exp.data, clf.net_.module_.detections(
+        torch.as_tensor(X, dtype=torch.float32)).detach().numpy(), atol=1e-6)
+    assert np.all(exp.positive >= 0) and exp.values.shape == (40, clf.n_components)
+    if name == "cbc_robust":
+        # Agreement of present and of absent components: both are probabilities.
+        assert np.all(exp.negative >= 0) and np.all(exp.score <= 1 + 1e-6)
+    else:
+        assert np.all(exp.negative <= 0)
+    # Explaining another label reads that class's concept instead.
+    other = clf.classes_[(cls + 1) % len(clf.classes_)]
+    exp_other = clf.explain_components(X, other)
+    np.testing.assert_allclose(exp_other.score, scores[np.arange(len(X)), (cls + 1) % 10],
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        clf.explain_components(X, np.full(len(X), 99))
+
+
+def test_explanations_point_at_prototypes_of_the_predicted_class(models, digits_split):
+    """The component an explanation ranks first is a prototype of that class: most
+    training digits nearest to it carry the predicted label."""
+    Xtr, Xte, ytr, yte = digits_split
+    for name in ("cbc_robust", "rbf_robust"):
+        clf = models[name]
+        W = clf.components_
+        nearest = np.argmin(((Xtr[:, None] - W[None]) ** 2).sum(-1), axis=1)
+        owner = np.array([np.bincount(ytr[nearest == k], minlength=10).argmax()
+                          if np.any(nearest == k) else -1 for k in range(len(W))])
+        correct = clf.predict(Xte) == yte
+        exp = clf.explain_components(Xte[correct])
+        top = np.argmax(exp.positive, axis=1)
+        assert np.mean(owner[top] == exp.label) >= 0.9, name
