@@ -33,6 +33,22 @@ def test_flipped_rows_found_under_instance_dependent_noise(breast_cancer_data):
     assert _mean_f1(*breast_cancer_data, "instance") >= 0.80
 
 
+def test_flipped_rows_found_under_one_way_class_conditional_noise(breast_cancer_data):
+    # Asymmetric noise that is not a uniform flip on two classes: 20% of the
+    # benign rows are labelled malignant, no malignant row changes.
+    X, y = breast_cancer_data
+    scores = []
+    for seed in range(5):
+        benign = np.flatnonzero(y == 1)
+        rows = np.random.RandomState(seed).choice(benign, round(0.2 * benign.size),
+                                                  replace=False)
+        y_noisy = y.copy()
+        y_noisy[rows] = 0
+        det = LSANoiseDetector(random_state=seed).fit(X, y_noisy)
+        scores.append(f1_score(y_noisy != y, det.noisy_mask_))
+    assert np.mean(scores) >= 0.80
+
+
 def test_flipped_rows_found_under_pair_noise_on_three_classes():
     # Pair (asymmetric) noise k -> k+1; on two classes it equals a uniform flip,
     # so use wine (3 classes).
