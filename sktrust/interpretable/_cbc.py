@@ -3,6 +3,7 @@
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,9 +33,11 @@ class _PrototypeHead(nn.Module):
     """
 
     def __init__(self, components, sigma, n_concepts, concept_class, constrained,
-                 trainable_sigma):
+                 trainable_sigma, extractor=None):
         super().__init__()
         K = components.shape[0]
+        # Deep variant: prototypes live in the extractor's feature space.
+        self.extractor = extractor
         self.components = nn.Parameter(torch.as_tensor(components, dtype=torch.float32))
         sig = torch.as_tensor(np.broadcast_to(sigma, (K,)).copy(), dtype=torch.float32)
         self.sigma = nn.Parameter(sig, requires_grad=trainable_sigma)
@@ -66,8 +69,15 @@ class _PrototypeHead(nn.Module):
     def abs_sigma(self):
         return self.sigma.abs().clamp_min(1e-6)
 
+    def embed(self, x):
+        """Features the prototypes are compared with (``x`` itself when shallow)."""
+        if self.extractor is None:
+            return x
+        return self.extractor(x).reshape(x.shape[0], -1)
+
     def detections(self, x):
-        sq = ((x[:, None, :] - self.components[None]) ** 2).sum(-1)
+        z = self.embed(x)
+        sq = ((z[:, None, :] - self.components[None]) ** 2).sum(-1)
         return torch.exp(-torch.sqrt(sq + 1e-12) / self.abs_sigma())
 
     def affine(self):
@@ -143,13 +153,15 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "feature_extractor": [nn.Module, None],
         "device": [str],
         "random_state": ["random_state"],
     }
 
     def __init__(self, n_components=20, *, n_reasoning_per_class=1, sigma="auto",
                  trainable_sigma=True, loss="robust", robust_margin=0.5, margin=0.3,
-                 lr=1e-2, max_epochs=40, batch_size=128, device="cpu", random_state=None):
+                 lr=1e-2, max_epochs=40, batch_size=128, feature_extractor=None,
+                 device="cpu", random_state=None):
         self.n_components = n_components
         self.n_reasoning_per_class = n_reasoning_per_class
         self.sigma = sigma
@@ -160,13 +172,25 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.feature_extractor = feature_extractor
         self.device = device
         self.random_state = random_state
 
     def _head(self, components, sigma):
         C, R = len(self.classes_), self.n_reasoning_per_class
+        extractor = (None if self.feature_extractor is None
+                     else copy.deepcopy(self.feature_extractor))
         return _PrototypeHead(components, sigma, C * R, np.repeat(np.arange(C), R),
-                              self._constrained, self.trainable_sigma)
+                              self._constrained, self.trainable_sigma, extractor)
+
+    def _initial_features(self, X):
+        """``X`` through the (untrained) extractor: where the prototypes start."""
+        if self.feature_extractor is None:
+            return X
+        extractor = copy.deepcopy(self.feature_extractor).cpu().eval()
+        with torch.no_grad():
+            Z = extractor(torch.as_tensor(X)).reshape(len(X), -1)
+        return Z.numpy().astype(np.float32)
 
     def _init_components(self, X, y_idx, rng, seed):
         """Initial prototypes and the class each one was drawn from (or None)."""
@@ -194,7 +218,8 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
 
     def _rebuild_net(self, attr):
         return self._make_net(self._head(
-            np.zeros((self.n_components, self.n_features_in_)), np.ones(self.n_components)))
+            np.zeros((self.n_components, self.n_prototype_features_)),
+            np.ones(self.n_components)))
 
     def _make_net(self, module):
         return make_classifier_net(
@@ -220,9 +245,11 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         y_idx = encode_classification_target(self, y)
         with torch_seed(self.random_state) as seed:
             rng = np.random.default_rng(seed)
-            components, owner = self._init_components(X, y_idx, rng, seed)
+            Z = self._initial_features(X)
+            self.n_prototype_features_ = Z.shape[1]
+            components, owner = self._init_components(Z, y_idx, rng, seed)
             if self.sigma == "auto":
-                ref = X[rng.choice(len(X), min(len(X), 500), replace=False)]
+                ref = Z[rng.choice(len(Z), min(len(Z), 500), replace=False)]
                 dist = np.sqrt(((ref[:, None] - components[None]) ** 2).sum(-1))
                 sigma = max(float(dist.mean()), 1e-3)
             else:
@@ -301,7 +328,9 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         radius : ndarray of shape (n_samples,)
-            A lower bound on the distance to the nearest change of class.
+            A lower bound on the L2 distance to the nearest change of class:
+            in input units for the shallow network, in feature units when a
+            ``feature_extractor`` is set.
         """
         module = self._module()
         x = self._tensor(X)
@@ -418,6 +447,8 @@ class RobustStableCBCClassifier(_BasePrototypeClassifier):
     stays within a factor ``exp(eps / sigma)``, which gives the closed-form
     certificate :meth:`certify`. ``loss="robust"`` trains for a certified
     radius of ``robust_margin``; ``"margin"`` uses a plain score margin.
+    With a ``feature_extractor`` in front it is the paper's deep variant
+    (scaled down: any small torch module, trained with the head).
 
     Read more in the :ref:`User Guide <interpretable>`.
 
@@ -454,6 +485,15 @@ class RobustStableCBCClassifier(_BasePrototypeClassifier):
         64-pixel digits).
     max_epochs : int, default=40
     batch_size : int, default=128
+    feature_extractor : torch.nn.Module, default=None
+        Deep variant: a module mapping a batch of rows of ``X`` to features
+        (flattened per row); the prototypes live in its output space and
+        it is trained with the head, end to end (a copy is trained; the
+        module passed stays untouched). :meth:`certify` then certifies
+        perturbations of the *features*, not of the input: in input units
+        it holds only after dividing by the extractor's Lipschitz constant.
+        ``None``: the shallow network on ``X`` itself. Pickle keeps the
+        extractor; skops only handles ``None``.
     device : str, default="cpu"
     random_state : int, RandomState instance or None, default=None
 
@@ -461,7 +501,9 @@ class RobustStableCBCClassifier(_BasePrototypeClassifier):
     ----------
     classes_ : ndarray
     net_ : skorch.NeuralNetClassifier
-    components_ : ndarray of shape (n_components, n_features)
+    components_ : ndarray of shape (n_components, n_prototype_features_)
+    n_prototype_features_ : int
+        Dimension the prototypes live in (``n_features_in_`` when shallow).
     sigma_ : ndarray of shape (n_components,)
     reasoning_probabilities_ : ndarray of shape (2 * n_components, n_concepts)
         ``rho``: rows 0..K-1 "must be present", K..2K-1 "must be absent".
@@ -533,6 +575,9 @@ class RobustRBFClassifier(_BasePrototypeClassifier):
         64-pixel digits).
     max_epochs : int, default=40
     batch_size : int, default=128
+    feature_extractor : torch.nn.Module, default=None
+        Deep variant (see :class:`RobustStableCBCClassifier`); the
+        certificate then holds in feature space only.
     device : str, default="cpu"
     random_state : int, RandomState instance or None, default=None
 
@@ -540,7 +585,8 @@ class RobustRBFClassifier(_BasePrototypeClassifier):
     ----------
     classes_ : ndarray
     net_ : skorch.NeuralNetClassifier
-    components_ : ndarray of shape (n_components, n_features)
+    n_prototype_features_ : int
+    components_ : ndarray of shape (n_components, n_prototype_features_)
         Initialised by k-means within each class; each concept's weights
         start positive on its class's prototypes.
     sigma_ : ndarray of shape (n_components,)

@@ -27,10 +27,13 @@ def models(digits_split):
     }
 
 
-def _pgd_flips(clf, X, radius, steps=100):
-    """L2 PGD on the score margin inside a per-row ball; True where the class flips."""
-    module = clf.net_.module_
-    module.eval()
+def _pgd_flips(clf, X, radius, steps=100, module=None):
+    """L2 PGD on the score margin inside a per-row ball; True where the class flips.
+
+    ``module`` maps the attacked point to class scores (default: the whole net).
+    """
+    module = clf.net_.module_ if module is None else module
+    clf.net_.module_.eval()
     x0 = torch.as_tensor(X, dtype=torch.float32)
     r = torch.as_tensor(radius, dtype=torch.float32)[:, None]
     with torch.no_grad():
@@ -204,3 +207,73 @@ def test_explanations_point_at_prototypes_of_the_predicted_class(models, digits_
         exp = clf.explain_components(Xte[correct])
         top = np.argmax(exp.positive, axis=1)
         assert np.mean(owner[top] == exp.label) >= 0.9, name
+
+
+def _xor(n, seed):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-1, 1, size=(n, 2))
+    return X, ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(int)
+
+
+def _extractor():
+    return torch.nn.Sequential(torch.nn.Linear(2, 32), torch.nn.ReLU(), torch.nn.Linear(32, 8))
+
+
+@pytest.fixture(scope="module")
+def deep_models():
+    X, y = _xor(400, 0)
+    kw = dict(n_components=2, max_epochs=60, random_state=0)
+    return {
+        "shallow": RobustStableCBCClassifier(**kw).fit(X, y),
+        "cbc": RobustStableCBCClassifier(feature_extractor=_extractor(), **kw).fit(X, y),
+        "rbf": RobustRBFClassifier(feature_extractor=_extractor(), **kw).fit(X, y),
+    }
+
+
+def test_feature_extractor_finds_prototypes_the_input_space_lacks(deep_models):
+    """XOR with one prototype per class: no input-space prototype separates it, a
+    learned feature space does (the deep variant)."""
+    Xt, yt = _xor(1000, 1)
+    assert deep_models["shallow"].score(Xt, yt) <= 0.8
+    for name in ("cbc", "rbf"):
+        clf = deep_models[name]
+        assert clf.score(Xt, yt) >= 0.93, name
+        assert clf.components_.shape == (2, 8) and clf.n_prototype_features_ == 8
+        exp = clf.explain_components(Xt[:20])
+        np.testing.assert_allclose(exp.values.sum(1) + exp.base_values, exp.score, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["cbc", "rbf"])
+def test_deep_certificate_holds_in_feature_space(name, deep_models):
+    clf = deep_models[name]
+    module = clf.net_.module_
+    X, y = _xor(300, 2)
+    X = X[clf.predict(X) == y][:100]
+    radius = clf.certify(X)
+    with torch.no_grad():
+        Z = module.embed(torch.as_tensor(X, dtype=torch.float32)).numpy()
+
+    class Head(torch.nn.Module):  # the prototype head alone, fed with features
+        def forward(self, z):
+            d = torch.exp(-torch.sqrt(((z[:, None] - module.components[None]) ** 2).sum(-1)
+                                      + 1e-12) / module.abs_sigma())
+            P, M, R = module.affine()
+            p = d @ P - d @ M + R
+            return p.reshape(len(z), -1, clf.n_reasoning_per_class).amax(-1)
+
+    with torch.no_grad():
+        head_pred = Head()(torch.as_tensor(Z)).argmax(1).numpy()
+    np.testing.assert_array_equal(clf.classes_[head_pred], clf.predict(X))
+    assert np.all(radius > 0)
+    assert not _pgd_flips(clf, Z, 0.95 * radius, module=Head()).any()
+    assert _pgd_flips(clf, Z, 2.0 + 4.0 * radius, module=Head()).mean() > 0.5
+
+
+def test_deep_model_round_trips_through_pickle(deep_models):
+    import pickle
+
+    clf = deep_models["cbc"]
+    X, _ = _xor(50, 3)
+    back = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(back.class_scores(X), clf.class_scores(X), atol=1e-6)
+    np.testing.assert_allclose(back.certify(X), clf.certify(X), atol=1e-6)
