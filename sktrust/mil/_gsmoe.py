@@ -64,34 +64,62 @@ def topk_mean(values, valid, ratio):
 class _GSMoE(nn.Module):
     """Task encoder + type head, per-type experts and a gate over segments."""
 
-    def __init__(self, n_features, hidden, n_experts, n_types):
+    def __init__(self, n_features, hidden, n_experts, n_types, topk_ratio=1 / 16,
+                 route_by_type=False):
         super().__init__()
+        self.topk_ratio = topk_ratio
+        self.route_by_type = route_by_type
         self.encoder = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(),
                                      nn.Linear(hidden, hidden), nn.ReLU())
         self.scorer = nn.Linear(hidden, 1)
         self.type_head = nn.Linear(hidden, max(n_types, 1))
+        # Experts share the encoder + scorer architecture; fit starts each one
+        # from the trained encoder and fine-tunes it on its own anomaly type.
         self.experts = nn.ModuleList(
-            nn.Sequential(nn.Linear(n_features + hidden, hidden), nn.ReLU(),
-                          nn.Linear(hidden, 1))
+            nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(),
+                          nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
             for _ in range(n_experts)
         )
         self.gate = nn.Sequential(nn.Linear(hidden + n_experts, hidden), nn.ReLU(),
                                   nn.Linear(hidden, n_experts))
+        # The learned per-segment correction starts at zero: the mixture
+        # starts as the type head's routing.
+        nn.init.zeros_(self.gate[-1].weight)
+        nn.init.zeros_(self.gate[-1].bias)
 
     def encode(self, x):
         h = self.encoder(x[..., :-1])
         return h, self.scorer(h).squeeze(-1)
 
-    def expert_logits(self, x, h):
-        inp = torch.cat([x[..., :-1], h], dim=-1)
-        return torch.stack([e(inp).squeeze(-1) for e in self.experts], dim=-1)
+    def init_experts(self):
+        """Copy the trained encoder and scorer into every expert."""
+        for expert in self.experts:
+            for target, source in zip(expert[0::2], [*self.encoder[0::2], self.scorer]):
+                target.load_state_dict(source.state_dict())
+
+    def expert_logits(self, x):
+        return torch.stack([e(x[..., :-1]).squeeze(-1) for e in self.experts], dim=-1)
+
+    def type_logits(self, h, logits, valid):
+        """Anomaly-type logits of each sequence from its top-k segment features."""
+        k_mask = _topk_mask(logits, valid, self.topk_ratio)
+        z = (h * k_mask[..., None]).sum(1) / k_mask.sum(1, keepdim=True)
+        return self.type_head(z)
+
+    def gate_weights(self, x, h, enc_logits, e):
+        """Per-segment expert weights: the sequence's type posterior (the
+        task-aware routing) plus a learned per-segment correction."""
+        route = self.gate(torch.cat([h, e], dim=-1))
+        if self.route_by_type:
+            prior = self.type_logits(h, enc_logits, x[..., -1] > 0)
+            route = route + torch.log_softmax(prior, dim=-1)[:, None, :]
+        return torch.softmax(route, dim=-1)
 
     def forward(self, x):
         """Final segment logits ``(n_bags, n_max)``."""
-        h, _ = self.encode(x)
-        e = self.expert_logits(x, h)
-        w = torch.softmax(self.gate(torch.cat([h, e], dim=-1)), dim=-1)
-        return (w * e).sum(-1)
+        h, enc_logits = self.encode(x)
+        e = self.expert_logits(x)
+        return (self.gate_weights(x, h, enc_logits, e) * e).sum(-1)
 
 
 class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
@@ -108,17 +136,23 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
        against "anomalous"); a type head on the top-k mean of its features
        learns the anomaly type.
     2. Temporal Gaussian splatting: on every anomalous training sequence the
-       peaks of the encoder scores become Gaussian kernels (height = peak
+       peaks of the segment scores become Gaussian kernels (height = peak
        score, width from the half-prominence width); their maximum is a dense
        pseudo-target, which spreads supervision from the most abnormal
        segment to the whole event. Normal sequences get all-zero targets.
-    3. Experts: expert ``c`` sees the anomalous sequences of type (or cluster)
-       ``c`` plus all normal ones, loss = top-k BCE + ``tgs_weight`` * BCE of
-       its segment scores against the pseudo-targets.
-    4. Gate: per segment, softmax weights over the experts computed from the
-       encoder features and the expert logits; the final segment logit is
-       the weighted sum, trained on all sequences with the same two losses
-       (experts frozen).
+    3. Experts: expert ``c`` starts from the trained encoder and scorer and is
+       fine-tuned on the anomalous sequences of type (or cluster) ``c`` plus
+       all normal ones, loss = top-k BCE + ``tgs_weight`` * BCE of its
+       segment scores against the Gaussian targets. With
+       ``splat_source="expert"`` the first half of its epochs uses the top-k
+       loss alone and the targets are rendered from the expert's own peaks.
+    4. Gate: per segment, softmax weights over the experts = the sequence's
+       anomaly-type posterior from the encoder's type head (task-aware
+       routing; ``n_experts="per_class"`` with two or more types) plus a
+       learned correction from the encoder features and the expert logits,
+       which starts at zero and is trained on all sequences with the same
+       two losses (experts frozen). The final segment logit is the weighted
+       sum of the expert logits.
 
     Read more in the :ref:`User Guide <mil>`.
 
@@ -126,7 +160,9 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
     ----------
     n_experts : "per_class" or int, default="per_class"
         One expert per anomaly type, or that many experts on KMeans clusters
-        of the anomalous sequences (the adaptation for binary labels).
+        of the anomalous sequences (the adaptation for binary labels; the
+        clusters are routed by the learned gate alone). ``n_experts=1`` is
+        the single shared expert, the baseline of the mixture.
     hidden : int, default=64
         Width of the encoder, experts and gate (paper: a UR-DMU backbone on
         1024-d I3D features).
@@ -139,6 +175,13 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
     splatting : bool, default=True
         False drops the Gaussian targets (plain top-k MIL experts), for
         ablations.
+    splat_source : {"expert", "encoder"}, default="expert"
+        Whose peaks the Gaussian targets of an expert come from: its own,
+        after a top-k-only first half of its epochs, or the shared task
+        encoder's (the paper's reading). With several anomaly types the
+        shared encoder's peaks can sit on another type's signature (or on
+        noise), and the experts then learn those; the expert's own peaks are
+        type-specific.
     pretrain_epochs : int, default=20
         Epochs of task-encoder training.
     max_epochs : int, default=50
@@ -200,6 +243,7 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
         "peak_prominence": [Interval(Real, 0, None, closed="left")],
         "tgs_weight": [Interval(Real, 0, None, closed="left")],
         "splatting": ["boolean"],
+        "splat_source": [StrOptions({"expert", "encoder"})],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -210,7 +254,8 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, *, n_experts="per_class", hidden=64, topk_ratio=1 / 16,
-                 peak_prominence=0.1, tgs_weight=1.0, splatting=True, pretrain_epochs=20,
+                 peak_prominence=0.1, tgs_weight=1.0, splatting=True, splat_source="expert",
+                 pretrain_epochs=20,
                  max_epochs=50, lr=1e-3, batch_size=16, device="auto", random_state=None,
                  verbose=0):
         self.n_experts = n_experts
@@ -219,6 +264,7 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
         self.peak_prominence = peak_prominence
         self.tgs_weight = tgs_weight
         self.splatting = splatting
+        self.splat_source = splat_source
         self.pretrain_epochs = pretrain_epochs
         self.max_epochs = max_epochs
         self.lr = lr
@@ -234,20 +280,31 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
         return tags
 
     def _new_module(self):
-        return _GSMoE(self.n_features_in_, self.hidden, self.n_experts_,
-                      self.classes_.size - 1)
+        n_types = self.classes_.size - 1
+        return _GSMoE(self.n_features_in_, self.hidden, self.n_experts_, n_types,
+                      self.topk_ratio,
+                      route_by_type=self.n_experts == "per_class" and n_types > 1)
 
     def _kw(self, epochs, seed):
         return dict(epochs=epochs, lr=self.lr, batch_size=self.batch_size,
                     optimizer="adam", device=self.device, random_state=seed,
                     verbose=self.verbose)
 
-    def _seg_loss(self, logits, valid, yb):
+    def _render(self, bags, anomalous, scores):
+        """Gaussian-splatting targets of the anomalous sequences (zeros elsewhere)."""
+        targets = np.zeros(scores.shape, dtype=np.float32)
+        for i, bag in enumerate(bags):
+            if anomalous[i]:
+                targets[i, : len(bag)] = render_gaussian_targets(scores[i, : len(bag)],
+                                                                 self.peak_prominence)
+        return targets
+
+    def _seg_loss(self, logits, valid, yb, tgs=True):
         """Top-k MIL BCE + tgs_weight * BCE against the Gaussian targets."""
         anomalous, target = yb[:, 0], yb[:, 1:]
         bag_p = topk_mean(torch.sigmoid(logits), valid, self.topk_ratio)
         loss = F.binary_cross_entropy(bag_p.clamp(1e-6, 1 - 1e-6), anomalous)
-        if self.splatting and self.tgs_weight > 0:
+        if tgs and self.splatting and self.tgs_weight > 0:
             seg = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
             loss = loss + self.tgs_weight * (seg * valid).sum() / valid.sum()
         return loss
@@ -294,9 +351,8 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
                 loss = F.binary_cross_entropy(bag_p.clamp(1e-6, 1 - 1e-6), yb[:, 0])
                 pos = yb[:, 0] > 0
                 if n_types > 1 and pos.any():
-                    k_mask = _topk_mask(logits, valid, self.topk_ratio)
-                    z = (h * k_mask[..., None]).sum(1) / k_mask.sum(1, keepdim=True)
-                    loss = loss + F.cross_entropy(m.type_head(z[pos]), yb[pos, 1].long())
+                    types = m.type_logits(h, logits, valid)
+                    loss = loss + F.cross_entropy(types[pos], yb[pos, 1].long())
                 return loss
 
             enc_params = [*module.encoder.parameters(), *module.scorer.parameters(),
@@ -310,13 +366,7 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
             # 2. Gaussian splatting targets from the encoder scores.
             with torch.no_grad():
                 h_all, enc_logits = module.encode(x)
-                enc_scores = torch.sigmoid(enc_logits).numpy()
-            targets = np.zeros(valid_all.shape, dtype=np.float32)
-            for i, bag in enumerate(bags):
-                if anomalous[i]:
-                    targets[i, : len(bag)] = render_gaussian_targets(
-                        enc_scores[i, : len(bag)], self.peak_prominence)
-            seg_y = torch.as_tensor(np.c_[anomalous.astype(np.float32), targets])
+            targets = self._render(bags, anomalous, torch.sigmoid(enc_logits).numpy())
             if self.n_experts != "per_class":
                 k_mask = _topk_mask(enc_logits, valid_all, self.topk_ratio)
                 z = ((h_all * k_mask[..., None]).sum(1) / k_mask.sum(1, keepdim=True)).numpy()
@@ -324,23 +374,43 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
                 km = KMeans(self.n_experts_, n_init=3, random_state=seed)
                 assign[anomalous] = km.fit_predict(z[anomalous])
 
-            # 3. Experts: own anomalies + all normal sequences.
+            module.init_experts()
+
+            # 3. Experts: own anomalies + all normal sequences. With
+            # splat_source="expert" the first half of the epochs is top-k MIL
+            # only and the targets are rendered from the expert's own peaks.
             for c, expert in enumerate(module.experts):
-                rows = torch.as_tensor(np.flatnonzero(~anomalous | (assign == c)))
+                rows = np.flatnonzero(~anomalous | (assign == c))
+                stage = {"tgs": True}
 
-                def expert_loss(m, xb, yb, c=c):
-                    valid = xb[..., -1] > 0
-                    with torch.no_grad():
-                        h, _ = m.encode(xb)
-                    inp = torch.cat([xb[..., :-1], h], dim=-1)
-                    return self._seg_loss(m.experts[c](inp).squeeze(-1), valid, yb)
+                def expert_loss(m, xb, yb, c=c, stage=stage):
+                    return self._seg_loss(m.experts[c](xb[..., :-1]).squeeze(-1),
+                                          xb[..., -1] > 0, yb, tgs=stage["tgs"])
 
-                history[f"expert_{c}"] = train(module, x[rows], seg_y[rows], expert_loss,
-                                               params=expert.parameters(),
-                                               **self._kw(self.max_epochs, seed + 1 + c))
+                kw = self._kw(self.max_epochs, seed + 1 + c)
+                stages = [(self.max_epochs, "encoder")]
+                if self.splat_source == "expert" and self.splatting:
+                    first = self.max_epochs // 2
+                    stages = [(first, "none"), (self.max_epochs - first, "own")]
+                losses = []
+                for epochs, source in stages:
+                    if source == "own":
+                        with torch.no_grad():
+                            own = expert.cpu()(x[rows, :, :-1]).squeeze(-1)
+                        own = torch.sigmoid(own).numpy()
+                        own = self._render([bags[i] for i in rows], anomalous[rows], own)
+                        targets[rows[anomalous[rows]]] = own[anomalous[rows]]
+                    stage["tgs"] = source != "none"
+                    seg_y = torch.as_tensor(np.c_[anomalous[rows].astype(np.float32),
+                                                  targets[rows]])
+                    kw.update(epochs=epochs, random_state=kw["random_state"] + 1000)
+                    losses += train(module, x[rows], seg_y, expert_loss,
+                                    params=expert.parameters(), **kw)
+                history[f"expert_{c}"] = losses
                 module.cpu()
                 for p in expert.parameters():
                     p.requires_grad_(False)
+            seg_y = torch.as_tensor(np.c_[anomalous.astype(np.float32), targets])
 
             # 4. Gate over the frozen experts, all sequences.
             def gate_loss(m, xb, yb):
@@ -395,10 +465,7 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
             p = topk_mean(torch.sigmoid(logits), valid, self.topk_ratio).numpy()
             if self.classes_.size == 2:
                 return np.c_[1 - p, p]
-            h, enc_logits = module.encode(x)
-            k_mask = _topk_mask(enc_logits, valid, self.topk_ratio)
-            z = (h * k_mask[..., None]).sum(1) / k_mask.sum(1, keepdim=True)
-            types = torch.softmax(module.type_head(z), dim=-1).numpy()
+            types = torch.softmax(module.type_logits(*module.encode(x), valid), dim=-1).numpy()
         return np.c_[1 - p, p[:, None] * types]
 
     def decision_function(self, X):
