@@ -61,11 +61,18 @@ class DictASDetector(OutlierMixin, BaseEstimator):
         each row is a flattened image; its features are the
         ``patch_size x patch_size`` patches around every pixel, and the image
         score is the maximum of its anomaly map.
-    patch_size : int, default=3
-        Side of the pixel patches (image input only).
+    patch_size : int or tuple of int, default=3
+        Side of the pixel patches (image input only). Several sizes play the
+        part of the paper's several backbone layers (small to large receptive
+        fields): one dictionary per size, maps averaged. Larger patches see
+        more of the shape and detect other digits better, smaller ones
+        localise better: with four normal shots, ``(5, 7)`` raises the image
+        AUROC on digits 0-4 from 0.91 to 0.97 (chosen on digits 5-9: 0.82 to
+        0.94) but lowers the pixel AUROC of a pasted 3x3 square below 0.9.
     scales : tuple of int, default=(1, 3)
         Average-pooling windows applied to the feature maps of queries and
-        dictionary alike; scores are averaged over scales (image input only).
+        dictionary alike; scores are averaged over patch sizes and scales
+        (image input only).
     normalize : bool, default=True
         L2-normalise features (a constant feature is appended first, so blank
         patches and rows near the origin stay comparable).
@@ -76,7 +83,8 @@ class DictASDetector(OutlierMixin, BaseEstimator):
     Attributes
     ----------
     dictionary_ : list of ndarray
-        Normalised features of the reference data, one array per scale.
+        Normalised features of the reference data, one array per (patch
+        size, scale) pair.
     offset_ : float
         ``decision_function = score_samples - offset_``.
     n_features_in_ : int
@@ -109,7 +117,7 @@ class DictASDetector(OutlierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "image_shape": [tuple, list, None],
-        "patch_size": [Interval(Integral, 1, None, closed="left")],
+        "patch_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "scales": [tuple, list],
         "normalize": ["boolean"],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
@@ -134,22 +142,30 @@ class DictASDetector(OutlierMixin, BaseEstimator):
                              f"{n_features} features.")
         return shape
 
+    def _patch_sizes(self):
+        sizes = (self.patch_size,) if isinstance(self.patch_size, Integral) else tuple(
+            self.patch_size)
+        if not sizes or any(not isinstance(p, Integral) or p < 1 for p in sizes):
+            raise ValueError(f"patch_size must be a positive int or a non-empty tuple of "
+                             f"them; got {self.patch_size!r}.")
+        return tuple(int(p) for p in sizes)
+
     def _features(self, X):
-        """Per-scale features, shape (n, n_locations, dim)."""
+        """Features per (patch size, scale), each of shape (n, n_locations, dim)."""
         if self.image_shape is None:
             feats = [X[:, None, :]]
         else:
             h, w, c = self._grid_shape(X.shape[1])
             imgs = X.reshape(-1, h, w, c)
-            p = int(self.patch_size)
-            pad = np.pad(imgs, ((0, 0), (p // 2, (p - 1) // 2), (p // 2, (p - 1) // 2),
-                                (0, 0)))
-            win = np.lib.stride_tricks.sliding_window_view(pad, (p, p), axis=(1, 2))
-            fmap = win.reshape(len(X), h, w, -1)
             feats = []
-            for s in self.scales:
-                pooled = uniform_filter(fmap, size=(1, int(s), int(s), 1), mode="nearest")
-                feats.append(pooled.reshape(len(X), h * w, -1))
+            for p in self._patch_sizes():
+                pad = np.pad(imgs, ((0, 0), (p // 2, (p - 1) // 2), (p // 2, (p - 1) // 2),
+                                    (0, 0)))
+                win = np.lib.stride_tricks.sliding_window_view(pad, (p, p), axis=(1, 2))
+                fmap = win.reshape(len(X), h, w, -1)
+                for s in self.scales:
+                    pooled = uniform_filter(fmap, size=(1, int(s), int(s), 1), mode="nearest")
+                    feats.append(pooled.reshape(len(X), h * w, -1))
         if self.normalize:
             out = []
             for f in feats:
@@ -171,7 +187,7 @@ class DictASDetector(OutlierMixin, BaseEstimator):
         return out
 
     def _maps(self, feats, dictionary):
-        """Anomaly score per location, averaged over scales: (n, n_locations)."""
+        """Anomaly score per location, averaged over patch sizes and scales."""
         maps = 0.0
         for f, D in zip(feats, dictionary):
             n, m, dim = f.shape
@@ -199,6 +215,7 @@ class DictASDetector(OutlierMixin, BaseEstimator):
             raise ValueError("DictASDetector needs at least 2 reference rows (n_samples=1).")
         if self.image_shape is not None:
             self._grid_shape(X.shape[1])
+            self._patch_sizes()
         self.dictionary_ = self._features(X)
         train_scores = -self._maps(self.dictionary_, self.dictionary_).max(axis=1)
         self.offset_ = float(np.quantile(train_scores, self.contamination))

@@ -53,13 +53,17 @@ def few_shot_digits():
     return out
 
 
-def _one_nn_patch_score(ref, queries):
-    feats = DictASDetector(image_shape=(8, 8), scales=(1,), normalize=False)._features
-    D = feats(ref)[0].reshape(-1, 9)
-    F = feats(queries)[0]
-    d2 = (F ** 2).sum(-1)[..., None] + (D ** 2).sum(-1) - 2 * F @ D.T
-    dist = np.sqrt(np.maximum(d2, 0)).min(-1)
-    return -dist.max(-1)
+def _one_nn_patch_score(ref, queries, patch_sizes):
+    """1-NN Euclidean patch distance, same patches as the detector, maps averaged."""
+    maps = 0.0
+    for p in np.atleast_1d(patch_sizes):
+        feats = DictASDetector(image_shape=(8, 8), patch_size=p, scales=(1,),
+                               normalize=False)._features
+        D = feats(ref)[0].reshape(-1, p * p)
+        F = feats(queries)[0]
+        d2 = (F ** 2).sum(-1)[..., None] + (D ** 2).sum(-1) - 2 * F @ D.T
+        maps = maps + np.sqrt(np.maximum(d2, 0)).min(-1)
+    return -maps.max(-1)
 
 
 def test_four_shot_digits_detects_other_digits_as_well_as_patch_nn(few_shot_digits):
@@ -68,10 +72,27 @@ def test_four_shot_digits_detects_other_digits_as_well_as_patch_nn(few_shot_digi
         labels = np.r_[np.ones(len(normal)), np.zeros(len(anomalous))]
         queries = np.r_[normal, anomalous]
         ours.append(roc_auc_score(labels, det.score_samples(queries)))
-        nn.append(roc_auc_score(labels, _one_nn_patch_score(ref, queries)))
-    # Card target: >= 0.85 (raw pixel patches reach about 0.84 over 10 digits).
-    assert np.mean(ours) >= 0.8
+        nn.append(roc_auc_score(labels, _one_nn_patch_score(ref, queries, det.patch_size)))
+    # Card target: image AUROC >= 0.85 and >= 1-NN patch distance - 0.02.
+    assert np.mean(ours) >= 0.85
     assert np.mean(ours) >= np.mean(nn) - 0.02
+
+
+def test_larger_receptive_fields_detect_other_digits_better(few_shot_digits):
+    # Several patch sizes stand in for the paper's several backbone layers;
+    # (5, 7) was chosen on digits 5-9 and is checked here on digits 0-4.
+    # Euclidean 1-NN on the same patches is still stronger (about 0.99): the
+    # cosine lookup drops the intensity that raw pixels carry.
+    base, wide = [], []
+    for det, ref, normal, anomalous in few_shot_digits[:3]:  # digits 0-2 (time)
+        labels = np.r_[np.ones(len(normal)), np.zeros(len(anomalous))]
+        queries = np.r_[normal, anomalous]
+        base.append(roc_auc_score(labels, det.score_samples(queries)))
+        big = DictASDetector(image_shape=(8, 8), patch_size=(5, 7)).fit(ref)
+        wide.append(roc_auc_score(labels, big.score_samples(queries)))
+        assert len(big.dictionary_) == 4  # two patch sizes x two scales
+    assert np.mean(wide) >= np.mean(base) + 0.03
+    assert np.mean(wide) >= 0.95
 
 
 def test_a_pasted_bright_square_is_localised(few_shot_digits):
@@ -123,3 +144,5 @@ def test_bad_inputs_are_refused():
         DictASDetector().fit(np.zeros((1, 3)))
     with pytest.raises(ValueError, match="contamination"):
         DictASDetector(contamination=0.9).fit(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="patch_size"):
+        DictASDetector(image_shape=(8, 8), patch_size=(3, 0)).fit(np.zeros((3, 64)))
