@@ -107,3 +107,34 @@ def test_bad_input_raises_clear_errors(breast_cancer_data):
         det.score_samples(X[:3], [0, 1])
     with pytest.raises(ValueError, match="features"):
         det.predict(X[:, :5])
+
+
+def _web_noise(seed, n=500, d=10):
+    """Card check 1: 4 Gaussian classes, 10% ID flips, plus 20% OOD rows with random labels."""
+    rng = np.random.RandomState(seed)
+    centers = rng.normal(scale=4, size=(4, d))
+    y = rng.randint(0, 4, n)
+    X = centers[y] + rng.normal(size=(n, d))
+    n_ood = n // 4  # 20% of all rows
+    flip = rng.rand(n) < 0.1
+    y_obs = y.copy()
+    y_obs[flip] = (y[flip] + rng.randint(1, 4, flip.sum())) % 4
+    X = np.vstack([X, rng.normal(size=(n_ood, d)) + 12])
+    y_obs = np.r_[y_obs, rng.randint(0, 4, n_ood)]
+    ood = np.r_[np.zeros(n, bool), np.ones(n_ood, bool)]
+    return X, y_obs, ood, np.r_[flip, np.zeros(n_ood, bool)]
+
+
+def test_linear_round_separates_out_of_distribution_rows_better_than_small_loss():
+    # LSA's claim: the feature-space separator finds OOD rows that the loss
+    # split ranks poorly (a far cluster with random labels).
+    from sklearn.metrics import roc_auc_score
+
+    for seed in range(3):
+        X, y, ood, flipped = _web_noise(seed)
+        linear = LSANoiseDetector(alternate=("linear",), n_rounds=1, random_state=seed).fit(X, y)
+        loss = LSANoiseDetector(alternate=("loss",), n_rounds=1, random_state=seed).fit(X, y)
+        auc_linear = roc_auc_score(ood, 1 - linear.clean_score_)
+        auc_loss = roc_auc_score(ood, 1 - loss.clean_score_)
+        assert auc_linear > 0.95 and auc_linear > auc_loss
+        assert loss.noisy_mask_[flipped].mean() > 0.7  # small loss recalls the ID flips
