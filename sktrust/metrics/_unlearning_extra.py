@@ -3,9 +3,14 @@
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
+
+from sktrust.utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
+from sktrust.utils._validation import check_random_state_seed
 
 
 class _ClassAlignedClassifier(ClassifierMixin, BaseEstimator):
@@ -134,6 +139,24 @@ def _relearn_steps(model, X_train, y_train, X_val, y_val, threshold, *, lr, batc
     return steps[0], False
 
 
+@validate_params(
+    {
+        "unlearned": [HasMethods(["predict"])],
+        "retrained": [HasMethods(["predict"])],
+        "original": [HasMethods(["predict"])],
+        "X_train": ["array-like"],
+        "y_train": ["array-like"],
+        "X_forget_val": ["array-like"],
+        "y_forget_val": ["array-like"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "loss": [StrOptions({"l1", "squared_error"})],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def anamnesis_index(unlearned, retrained, original, X_train, y_train, X_forget_val,
                     y_forget_val, *, alpha=0.05, lr=0.01, batch_size=64, max_epochs=10,
                     loss="l1", random_state=0):
@@ -177,7 +200,7 @@ def anamnesis_index(unlearned, retrained, original, X_train, y_train, X_forget_v
         a bound.
     loss : {"l1", "squared_error"}, default="l1"
         Relearning loss; the paper trains its regressors with L1.
-    random_state : int, default=0
+    random_state : int, RandomState instance or None, default=0
         Batch order (the same for both models).
 
     Returns
@@ -209,13 +232,6 @@ def anamnesis_index(unlearned, retrained, original, X_train, y_train, X_forget_v
     """
     import warnings
 
-    if not alpha >= 0:
-        raise ValueError(f"alpha must be >= 0; got {alpha!r}.")
-    if loss not in ("l1", "squared_error"):
-        raise ValueError(f"loss must be 'l1' or 'squared_error'; got {loss!r}.")
-    for name, value in (("lr", lr), ("batch_size", batch_size), ("max_epochs", max_epochs)):
-        if not value > 0:
-            raise ValueError(f"{name} must be > 0; got {value!r}.")
     y_val = np.asarray(y_forget_val, dtype=float)
     n_val = X_forget_val.shape[0] if hasattr(X_forget_val, "shape") else len(X_forget_val)
     if n_val == 0 or y_val.shape[0] != n_val:
@@ -227,11 +243,12 @@ def anamnesis_index(unlearned, retrained, original, X_train, y_train, X_forget_v
     threshold = (1.0 + alpha) * float(np.mean(np.abs(pred - y_val.reshape(n_val, -1))))
     counts = []
     y_train = np.asarray(y_train, dtype=float)
+    seed = check_random_state_seed(random_state)  # one batch order for both models
     for model in (unlearned, retrained):
         steps, reached = _relearn_steps(
             model, X_train, y_train, X_forget_val, y_val, threshold, lr=lr,
             batch_size=batch_size, max_epochs=max_epochs, loss=loss,
-            random_state=random_state)
+            random_state=seed)
         if not reached:
             warnings.warn(
                 f"A model did not relearn to the target forget MAE within {max_epochs} "

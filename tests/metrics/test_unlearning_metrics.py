@@ -311,4 +311,14 @@ def test_anamnesis_index_separates_retraining_from_doing_nothing(region_regressi
     same = anamnesis_index(d["retrained"], d["retrained"], d["original"], *args, **kw)
     assert nothing == 0.0
     assert same == 1.0
+    # An unlearner is read through its estimator_: exact retraining scores 1.
+    from sklearn.frozen import FrozenEstimator
+
+    from sktrust.unlearning import RetrainUnlearner
+
+    X_tr, y_tr = d["X_train"], d["y_train"]
+    region = X_tr[:, 0] > 1.0
+    retrain = RetrainUnlearner(FrozenEstimator(d["original"])).fit(X_tr, y_tr).unlearn(
+        X_tr[region], y_tr[region], X_tr[~region], y_tr[~region])
+    assert anamnesis_index(retrain, d["retrained"], d["original"], *args, **kw) == 1.0
     assert 0.5 < other_seed < 2.0
