@@ -69,7 +69,9 @@ class UnlearningSearchCV(BaseUnlearner):
         How the reference is retrained: a :class:`RetrainUnlearner` (its
         ``estimator`` and ``n_references`` are used) or any unfitted
         estimator. ``None`` retrains an unfitted clone of the unlearner's own
-        base model.
+        base model, or, for an unlearner with a ``retrain_reference`` method
+        (:class:`PruneFirstUnlearner`), uses it: a retrain with the same
+        pruning mask.
     scoring : "avg_gap" or callable, default="avg_gap"
         Lower is better. A callable gets ``(report, reference_report)``, two
         dicts from :func:`~sktrust.metrics.unlearning_report`, and returns a
@@ -236,6 +238,9 @@ class UnlearningSearchCV(BaseUnlearner):
 
     def _reference_models(self, X_retain, y_retain):
         ref = self.reference
+        if ref is None and hasattr(self.estimator_, "retrain_reference"):
+            # A pruned model is judged against a retrain with the same mask.
+            return [self.estimator_.retrain_reference(X_retain, y_retain)]
         if ref is None:
             base = getattr(self._base_estimator(), "estimator", None)
             ref = RetrainUnlearner(base)

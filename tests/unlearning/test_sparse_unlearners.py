@@ -116,3 +116,19 @@ def test_same_mask_retrain_reference_is_retrained_on_retain_rows_with_the_mask(
     assert not np.allclose(refs[0].coefs_[0], refs[1].coefs_[0])
     # the caller's model is untouched
     assert np.all(digits_mlp.coefs_[0] != 0.0)
+
+
+def test_search_over_a_pruned_model_uses_the_same_mask_reference(forget_data, digits_mlp):
+    from sktrust.unlearning import UnlearningSearchCV
+
+    X_fit, y_fit, data = forget_data
+    search = UnlearningSearchCV(
+        PruneFirstUnlearner(L1SparseUnlearner(gamma=0.0, epochs=1),
+                            estimator=FrozenEstimator(digits_mlp), sparsity=0.6,
+                            retrain_epochs=1, random_state=0),
+        {"unlearner__lr": [0.01]}, random_state=0).fit(X_fit, y_fit)
+    search.unlearn(*data)
+    ref = search.reference_estimator_
+    keep = search.estimator_.mask_["body.0.weight"].T
+    assert np.all(ref.coefs_[0][~keep] == 0.0)
+    assert np.mean(ref.coefs_[0][keep] != 0.0) > 0.99
