@@ -277,3 +277,14 @@ def test_deep_model_round_trips_through_pickle(deep_models):
     back = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(back.class_scores(X), clf.class_scores(X), atol=1e-6)
     np.testing.assert_allclose(back.certify(X), clf.certify(X), atol=1e-6)
+
+
+def test_the_feature_extractor_passed_in_is_not_trained_in_place():
+    X, y = _xor(100, 4)
+    ext = _extractor()
+    before = [p.detach().clone() for p in ext.parameters()]
+    clf = RobustRBFClassifier(n_components=2, feature_extractor=ext, max_epochs=3,
+                              random_state=0).fit(X, y)
+    assert all(torch.equal(a, b) for a, b in zip(before, ext.parameters()))
+    trained = clf.net_.module_.extractor
+    assert any(not torch.equal(a, b) for a, b in zip(before, trained.parameters()))
