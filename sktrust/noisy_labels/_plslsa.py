@@ -59,7 +59,7 @@ def _plslsa_net_class():
                      alternate=("linear", "loss"), sharpen=2.0, gmm_threshold=0.5,
                      linear_C=1.0, mixup_alpha=0.0, contrastive_weight=0.0,
                      contrastive_temperature=0.2, augment_noise=0.1, co_train=False,
-                     seed=0, **kwargs):
+                     balance_penalty=False, seed=0, **kwargs):
             super().__init__(*args, **kwargs)
             self.codes = codes
             self.n_classes = n_classes
@@ -73,6 +73,7 @@ def _plslsa_net_class():
             self.contrastive_temperature = contrastive_temperature
             self.augment_noise = augment_noise
             self.co_train = co_train
+            self.balance_penalty = balance_penalty
             self.seed = seed
 
         def fit(self, X, y=None, **fit_params):
@@ -100,8 +101,13 @@ def _plslsa_net_class():
                 num = (lam * w * ce + (1 - lam) * w[perm] * ce_perm).sum()
                 loss = num / (lam * w.sum() + (1 - lam) * w[perm].sum()).clamp_min(_EPS)
             else:
-                per_row = -(target * F.log_softmax(member(x), dim=1)).sum(dim=1)
+                logp = F.log_softmax(member(x), dim=1)
+                per_row = -(target * logp).sum(dim=1)
                 loss = (w * per_row).sum() / w.sum().clamp_min(_EPS)
+            if self.balance_penalty:
+                # KL(uniform || mean prediction of the batch): no class may take over.
+                mean_p = logp.exp().mean(dim=0).clamp_min(_EPS)
+                loss = loss - np.log(self.n_classes) - mean_p.log().mean()
             if self.contrastive_weight > 0:
                 noise = self.augment_noise * self.x_scale_.to(x.device)
                 z1 = module_features(member, tabular_views(x, noise_scale=noise,
@@ -251,6 +257,10 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         per-feature standard deviations.
     co_train : bool, default=False
         Train two nets (LSA+): a row is flagged only when both nets flag it.
+    balance_penalty : bool, default=False
+        Add ``KL(uniform || mean prediction of the batch)`` to the loss (the
+        paper's optional penalty), so that relabelling cannot drift into one
+        class. Suits data whose true classes are roughly balanced.
     lr : float, default=1e-2
     batch_size : int, default=128
     optimizer : {"adam", "sgd", "adamw"}, default="adam"
@@ -281,8 +291,8 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
     -----
     Scaled down from the paper: no SimCLR initialisation of the net, no
     image augmentations (the contrastive views add Gaussian noise to
-    tabular rows, and flagged rows get no stronger view), no projection head
-    for the contrastive term, and no balance penalty. The schedule that
+    tabular rows, and flagged rows get no stronger view), and no projection
+    head for the contrastive term. The schedule that
     defines the method is kept: per-epoch detection on the given labels,
     alternation of the linear and small-loss detectors, and sharpened,
     confidence-weighted relabelling instead of removal.
@@ -319,6 +329,7 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         "contrastive_temperature": [Interval(Real, 0, None, closed="neither")],
         "augment_noise": [Interval(Real, 0, None, closed="left")],
         "co_train": ["boolean"],
+        "balance_penalty": ["boolean"],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd", "adamw"})],
@@ -330,7 +341,8 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
     def __init__(self, module=None, *, hidden_layer_sizes=(128,), max_epochs=40, warmup=5,
                  alternate=("linear", "loss"), sharpen=2.0, gmm_threshold=0.5, linear_C=1.0,
                  mixup_alpha=0.0, contrastive_weight=0.0, contrastive_temperature=0.2,
-                 augment_noise=0.1, co_train=False, lr=1e-2, batch_size=128,
+                 augment_noise=0.1, co_train=False, balance_penalty=False, lr=1e-2,
+                 batch_size=128,
                  optimizer="adam", device="auto", random_state=None, verbose=0):
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -345,6 +357,7 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         self.contrastive_temperature = contrastive_temperature
         self.augment_noise = augment_noise
         self.co_train = co_train
+        self.balance_penalty = balance_penalty
         self.lr = lr
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -372,7 +385,8 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
             gmm_threshold=self.gmm_threshold, linear_C=self.linear_C,
             mixup_alpha=self.mixup_alpha, contrastive_weight=self.contrastive_weight,
             contrastive_temperature=self.contrastive_temperature,
-            augment_noise=self.augment_noise, co_train=self.co_train, seed=seed,
+            augment_noise=self.augment_noise, co_train=self.co_train,
+            balance_penalty=self.balance_penalty, seed=seed,
             **module_kwargs)
 
     @_fit_context(prefer_skip_nested_validation=True)

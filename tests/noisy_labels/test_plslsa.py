@@ -149,6 +149,30 @@ def test_co_trained_prediction_averages_the_two_nets(noisy_digits_runs, lsa_plus
     np.testing.assert_allclose(again.predict_proba(X), full.predict_proba(X), atol=1e-6)
 
 
+def test_balance_penalty_stops_one_way_noise_from_taking_over():
+    # Three balanced digit classes; 40% of classes 1 and 2 labelled 0, so the
+    # labels say 60% class 0. KL(uniform || mean prediction) pulls the
+    # predicted shares back towards the true (uniform) ones.
+    X, y = load_digits(n_class=3, return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    share0, acc = {False: [], True: []}, {False: [], True: []}
+    for seed in SEEDS:
+        rng = np.random.RandomState(seed)
+        y_noisy = y.copy()
+        for c in (1, 2):
+            rows = rng.choice(np.flatnonzero(y == c), round(0.4 * (y == c).sum()),
+                              replace=False)
+            y_noisy[rows] = 0
+        for penalty in (False, True):
+            clf = PLSLSAClassifier(hidden_layer_sizes=(16,), max_epochs=15, warmup=16,
+                                   balance_penalty=penalty, random_state=seed)
+            pred = clf.fit(X, y_noisy).predict(X)
+            share0[penalty].append(np.mean(pred == 0))
+            acc[penalty].append(np.mean(pred == y))
+    assert abs(np.mean(share0[True]) - 1 / 3) < abs(np.mean(share0[False]) - 1 / 3)
+    assert np.mean(acc[True]) > np.mean(acc[False]) + 0.03
+
+
 def test_plslsa_keeps_string_labels():
     X, y = load_digits(n_class=3, return_X_y=True)
     labels = np.array(["a", "b", "c"])[y]
