@@ -222,7 +222,7 @@ def _extractor():
 @pytest.fixture(scope="module")
 def deep_models():
     X, y = _xor(400, 0)
-    kw = dict(n_components=2, max_epochs=60, random_state=0)
+    kw = dict(n_components=2, random_state=0)  # 40 epochs
     return {
         "shallow": RobustStableCBCClassifier(**kw).fit(X, y),
         "cbc": RobustStableCBCClassifier(feature_extractor=_extractor(), **kw).fit(X, y),
