@@ -397,6 +397,12 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
     convolution and Nystrom attention (exact attention is cheap on small
     bags).
 
+    Differences from the official code: the teacher scores in eval mode (no
+    dropout; the official teacher keeps dropout on), and three options are
+    not offered: v1's low-attention masking (``mask_ratio_l``), the cosine
+    schedule of the teacher momentum (``mm_sche``) and recycling at test time
+    (``merge_test``).
+
     References
     ----------
     .. [1] W. Tang, S. Huang, X. Zhang, F. Zhou, Y. Zhang, B. Liu, "Multiple
