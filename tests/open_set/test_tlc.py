@@ -43,43 +43,56 @@ def test_reduced_dempster_rule_matches_brute_force_and_vacuous_is_neutral():
 
 
 @pytest.fixture(scope="module")
-def long_tailed_digits():
+def long_tailed_draws():
+    """Five long-tailed digits draws (ratio 50), each with a fitted TLC."""
     from sklearn.datasets import load_digits
 
     from sktrust.datasets import make_long_tailed
 
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
-    perm = np.random.RandomState(0).permutation(len(y))
-    train, test = perm[:1200], perm[1200:]
-    X_lt, y_lt = make_long_tailed(X[train], y[train], imbalance_ratio=50, random_state=0)
-    clf = TLCClassifier(random_state=0).fit(X_lt, y_lt)
-    return clf, X_lt, y_lt, X[test], y[test]
-
-
-def test_rare_classes_are_learned_better_than_by_a_plain_mlp():
-    # Averaged over three long-tailed draws: one draw alone is too noisy (on a
-    # GPU, seed 0 alone reversed the order).
-    from sklearn.datasets import load_digits
-
-    from sktrust.datasets import make_long_tailed
-
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    gains = []
-    for seed in range(3):
+    draws = []
+    for seed in range(5):
         perm = np.random.RandomState(seed).permutation(len(y))
-        train, test = perm[:1200], perm[1200:]
-        X_lt, y_lt = make_long_tailed(X[train], y[train], imbalance_ratio=50,
-                                      random_state=seed)
-        counts = np.bincount(y_lt, minlength=10)
-        tail = np.isin(y[test], np.argsort(counts)[:3])
+        train = perm[:1200]
+        X_lt, y_lt, kept = make_long_tailed(X[train], y[train], imbalance_ratio=50,
+                                            random_state=seed, return_indices=True)
+        unseen = np.ones(len(y), dtype=bool)
+        unseen[train[kept]] = False
         clf = TLCClassifier(random_state=seed).fit(X_lt, y_lt)
-        mlp = MLPClassifier((64,), max_iter=500, random_state=seed).fit(X_lt, y_lt)
-        ours = np.mean(clf.predict(X[test][tail]) == y[test][tail])
-        base = np.mean(mlp.predict(X[test][tail]) == y[test][tail])
+        draws.append({"seed": seed, "clf": clf, "X_lt": X_lt, "y_lt": y_lt, "X": X, "y": y,
+                      "test": perm[1200:], "unseen": unseen})
+    return draws
+
+
+@pytest.fixture(scope="module")
+def long_tailed_digits(long_tailed_draws):
+    d = long_tailed_draws[0]
+    return d["clf"], d["X_lt"], d["y_lt"], d["X"][d["test"]], d["y"][d["test"]]
+
+
+def test_rare_classes_are_learned_better_than_by_a_plain_mlp(long_tailed_draws):
+    # Card: on long-tailed digits (ratio 50) accuracy on the three rarest
+    # classes beats a plain cross-entropy MLP by >= 5 points. One draw is
+    # noisy (the few rare training rows decide a lot), so the gain is averaged
+    # over five draws and measured on every digit not used for training
+    # (about 520 rare-class rows per draw). With the defaults (batch 32, 30
+    # epochs) draws 0-9 gave +0.100 +- 0.039 per draw (min +0.053) and fresh
+    # draws 10-19 +0.135 +- 0.058 (min +0.057), so a five-draw mean below 0.05
+    # is about a 3-sigma event on any backend. With the official batch of 128
+    # the per-draw spread was 0.087, and one H200 run of the earlier
+    # three-draw test averaged +0.037.
+    gains = []
+    for d in long_tailed_draws:
+        X, y = d["X"], d["y"]
+        rare = np.isin(y, np.argsort(np.bincount(d["y_lt"], minlength=10))[:3]) & d["unseen"]
+        mlp = MLPClassifier((64,), max_iter=500, random_state=d["seed"]).fit(d["X_lt"],
+                                                                             d["y_lt"])
+        ours = np.mean(d["clf"].predict(X[rare]) == y[rare])
+        base = np.mean(mlp.predict(X[rare]) == y[rare])
         gains.append(ours - base)
     assert np.mean(gains) >= 0.05, gains
+    assert np.sum(np.array(gains) > 0) >= 4, gains
 
 
 def test_uncertainty_flags_mistakes_and_rare_classes(long_tailed_digits):
