@@ -39,32 +39,14 @@ from sklearn.metrics import roc_auc_score
 
 from sktrust.datasets import make_bags
 from sktrust.mil import GSMoEAnomalyDetector, MHIMMILClassifier
+from sktrust.mil._synthetic import (
+    conflicting_shifts,
+    hard_witness_split,
+    make_anomaly_sequences,
+    type_segment_auroc,
+)
 
 PLAIN = dict(mask_ratio_high=0.0, consistency_weight=0.0)
-
-
-def hard_witness_bags(X, y, n_bags, seed, *, n_easy, n_hard, bag_size=12):
-    """Digit bags with easy (clean) and hard (shifted, blended, noisy) 9s."""
-    rng = np.random.RandomState(seed)
-    nines, others = X[y == 9], X[y != 9]
-    bags, labels, witnesses = [], [], []
-    for i in range(n_bags):
-        bag = others[rng.choice(len(others), bag_size, replace=False)].copy()
-        w = np.zeros(bag_size, dtype=int)
-        if i % 2:
-            slots = rng.choice(bag_size, n_easy + n_hard, replace=False)
-            for j, slot in enumerate(slots):
-                nine = nines[rng.randint(len(nines))].reshape(8, 8)
-                if j >= n_easy:
-                    nine = np.roll(nine, tuple(rng.choice([-1, 1], 2)), axis=(0, 1)).ravel()
-                    nine = np.clip(0.55 * nine + 0.45 * others[rng.randint(len(others))]
-                                   + rng.normal(0, 0.2, 64), 0, 1)
-                bag[slot] = nine.ravel()
-            w[slots] = 1
-        bags.append(bag)
-        labels.append(i % 2)
-        witnesses.append(w)
-    return bags, np.array(labels), witnesses
 
 
 def digit_splits(seed):
@@ -72,12 +54,7 @@ def digit_splits(seed):
     bags, labels, inst = make_bags(X / 16.0, y, bag_size=12, positive_class=9,
                                    witness_rate=0.25, n_bags=110, random_state=seed)
     easy = (bags[:70], labels[:70], bags[70:], labels[70:], inst[70:])
-    perm = np.random.RandomState(seed).permutation(len(X))
-    tr, te = perm[: len(X) // 2], perm[len(X) // 2:]
-    B_tr, y_tr, _ = hard_witness_bags(X[tr] / 16.0, y[tr], 80, seed, n_easy=1, n_hard=2)
-    B_te, y_te, w_te = hard_witness_bags(X[te] / 16.0, y[te], 300, seed + 1000,
-                                         n_easy=0, n_hard=1)
-    return {"easy": easy, "hard witnesses": (B_tr, y_tr, B_te, y_te, w_te)}
+    return {"easy": easy, "hard witnesses": hard_witness_split(seed)}
 
 
 def bench_mhim(n_seeds):
@@ -114,48 +91,17 @@ def bench_mhim(n_seeds):
               f"{values[:, 2].mean():6.2f}")
 
 
-def make_videos(n, seed, T=64, d=8):
-    """Half normal AR(1) sequences; the others hold one event of a random type."""
-    shifts = np.zeros((3, d))
-    shifts[0, :2], shifts[1, :2], shifts[2, 2:4] = 2.5, -2.5, 2.5
-    rng = np.random.RandomState(seed)
-    bags, y, seg = [], [], []
-    for i in range(n):
-        noise = rng.normal(size=(T, d))
-        x = np.zeros((T, d))
-        for t in range(T):
-            x[t] = (0.6 * x[t - 1] if t else 0.0) + noise[t]
-        label, s = 0 if i % 2 == 0 else 1 + rng.choice(3, p=np.full(3, 1 / 3)), np.zeros(T)
-        if label:
-            length = rng.randint(10, 31)
-            start = rng.randint(0, T - length)
-            x[start:start + length] += shifts[label - 1]
-            s[start:start + length] = 1
-        bags.append(x)
-        y.append(label)
-        seg.append(s)
-    return bags, np.array(y), seg
-
-
-def type_aurocs(scores, y, segments):
-    normal = np.concatenate([scores[i] for i in np.flatnonzero(y == 0)])
-    out = []
-    for c in range(1, y.max() + 1):
-        idx = np.flatnonzero(y == c)
-        truth = np.concatenate([segments[i] for i in idx] + [np.zeros_like(normal)])
-        out.append(roc_auc_score(truth, np.concatenate([scores[i] for i in idx] + [normal])))
-    return out
-
-
 def bench_gsmoe(n_seeds):
     params = dict(hidden=16, pretrain_epochs=30, max_epochs=16, lr=1e-2, device="cpu")
     models = {"GS-MoE (per-type experts)": {}, "one shared expert": {"n_experts": 1},
               "GS-MoE, no splatting": {"splatting": False},
               "GS-MoE, encoder peaks": {"splat_source": "encoder"}}
+    shifts = conflicting_shifts()
     results = {}
     for seed in range(n_seeds):
-        bags, y, _ = make_videos(160, seed)
-        test, y_test, seg = make_videos(120, seed + 100)
+        bags, y, _ = make_anomaly_sequences(160, seed, shifts=shifts, half_normal=True)
+        test, y_test, seg = make_anomaly_sequences(120, seed + 100, shifts=shifts,
+                                                   half_normal=True)
         for name, kw in models.items():
             t = time.perf_counter()
             det = GSMoEAnomalyDetector(random_state=seed, **params, **kw).fit(bags, y)
@@ -163,7 +109,7 @@ def bench_gsmoe(n_seeds):
             scores = det.instance_scores(test)
             overall = roc_auc_score(np.concatenate(seg), np.concatenate(scores))
             results.setdefault(name, []).append(
-                [overall, *type_aurocs(scores, y_test, seg), secs])
+                [overall, *type_segment_auroc(scores, y_test, seg), secs])
     print(f"\nGS-MoE, {n_seeds} seeds, segment ROC AUC")
     print(f"{'model':28s} {'all':>6s} {'type 1':>7s} {'type 2':>7s} {'type 3':>7s} "
           f"{'worst':>6s} {'sec':>6s}")

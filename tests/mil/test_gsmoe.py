@@ -5,36 +5,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from sktrust.mil._gsmoe import GSMoEAnomalyDetector, render_gaussian_targets
-
-
-def make_videos(n, seed, T=64, d=8, shift=2.5, shifts=None, half_normal=False):
-    """AR(1) segment features; types 1..3 add a type-specific shift over one
-    contiguous event of 10-30 segments (default: +shift on two features of
-    their own; ``shifts`` gives the (3, d) shifts). Labels cycle 0, 1, 2, 3,
-    or with ``half_normal`` every other sequence is normal and the others
-    draw a type at random (half of UCF-Crime's training videos are normal)."""
-    if shifts is None:
-        shifts = np.zeros((3, d))
-        shifts[[0, 0, 1, 1, 2, 2], [0, 1, 2, 3, 4, 5]] = shift
-    rng = np.random.RandomState(seed)
-    bags, y, seg = [], [], []
-    for i in range(n):
-        noise = rng.normal(size=(T, d))
-        x = np.zeros((T, d))
-        for t in range(T):
-            x[t] = (0.6 * x[t - 1] if t else 0.0) + noise[t]
-        label, s = i % 4, np.zeros(T)
-        if half_normal:
-            label = 0 if i % 2 == 0 else 1 + rng.choice(3, p=np.full(3, 1 / 3))
-        if label:
-            length = rng.randint(min(10, T // 2), min(31, T - 1))
-            start = rng.randint(0, T - length)
-            x[start:start + length] += shifts[label - 1]
-            s[start:start + length] = 1
-        bags.append(x)
-        y.append(label)
-        seg.append(s)
-    return bags, np.array(y), seg
+from sktrust.mil._synthetic import conflicting_shifts
+from sktrust.mil._synthetic import make_anomaly_sequences as make_videos
+from sktrust.mil._synthetic import type_segment_auroc as per_type_auroc
 
 
 def test_render_peaks_keep_their_height_and_bound_the_rest():
@@ -93,18 +66,6 @@ def test_outputs_and_bad_input():
         det.predict([b[:, :3] for b in bags])
 
 
-def per_type_auroc(scores, y, segments):
-    """Segment AUROC of each anomaly type: its sequences' segments (event = 1)
-    against every segment of the normal sequences."""
-    normal = np.concatenate([scores[i] for i in np.flatnonzero(y == 0)])
-    out = []
-    for c in range(1, y.max() + 1):
-        idx = np.flatnonzero(y == c)
-        truth = np.concatenate([segments[i] for i in idx] + [np.zeros_like(normal)])
-        out.append(roc_auc_score(truth, np.concatenate([scores[i] for i in idx] + [normal])))
-    return np.array(out)
-
-
 def test_type_experts_beat_one_shared_expert_on_every_type():
     # Card check 4, on anomaly types whose signatures differ: types 1 and 2
     # move the same two features in opposite directions, type 3 two others.
@@ -113,8 +74,7 @@ def test_type_experts_beat_one_shared_expert_on_every_type():
     # routed by the encoder's type posterior specialise. Same encoder,
     # architecture and epochs; the single expert is n_experts=1. Mean over
     # 3 seeds of each type's segment AUROC.
-    shifts = np.zeros((3, 8))
-    shifts[0, :2], shifts[1, :2], shifts[2, 2:4] = 2.5, -2.5, 2.5
+    shifts = conflicting_shifts()
     params = dict(hidden=16, pretrain_epochs=30, max_epochs=16, lr=1e-2, device="cpu")
     mixture, single = [], []
     for seed in range(3):

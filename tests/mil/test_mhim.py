@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sktrust.datasets import make_bags
 from sktrust.mil import MHIMMILClassifier, bags_from_long, bags_to_long
 from sktrust.mil._mhim import _MILNet, _Recycle, ema_update, high_score_mask, random_keep_mask
+from sktrust.mil._synthetic import hard_witness_split
 
 FAST = dict(pretrain_epochs=15, max_epochs=10, random_state=0)
 
@@ -153,45 +154,6 @@ def test_bad_bags_raise_clear_errors(fitted):
         mhim.predict([np.full((2, 64), np.nan)])
 
 
-def hard_witness_bags(X, y, n_bags, seed, *, n_easy, n_hard, bag_size=12):
-    """Bags of digits, positive iff they hold a 9 (the card's benchmark).
-
-    An *easy* witness is a clean 9; a *hard* one is a 9 shifted by a pixel,
-    blended 55/45 with another digit and noised. Training positives hold one
-    easy and two hard 9s, so attention MIL can rely on the easy one alone.
-    """
-    rng = np.random.RandomState(seed)
-    nines, others = X[y == 9], X[y != 9]
-    bags, labels, witnesses = [], [], []
-    for i in range(n_bags):
-        bag = others[rng.choice(len(others), bag_size, replace=False)].copy()
-        w = np.zeros(bag_size, dtype=int)
-        if i % 2:
-            slots = rng.choice(bag_size, n_easy + n_hard, replace=False)
-            for j, slot in enumerate(slots):
-                nine = nines[rng.randint(len(nines))].reshape(8, 8)
-                if j >= n_easy:
-                    nine = np.roll(nine, tuple(rng.choice([-1, 1], 2)), axis=(0, 1)).ravel()
-                    nine = np.clip(0.55 * nine + 0.45 * others[rng.randint(len(others))]
-                                   + rng.normal(0, 0.2, 64), 0, 1)
-                bag[slot] = nine.ravel()
-            w[slots] = 1
-        bags.append(bag)
-        labels.append(i % 2)
-        witnesses.append(w)
-    return bags, np.array(labels), witnesses
-
-
-def _hard_witness_split(seed):
-    X, y = load_digits(return_X_y=True)
-    perm = np.random.RandomState(seed).permutation(len(X))
-    tr, te = perm[: len(X) // 2], perm[len(X) // 2:]      # disjoint digits
-    B_tr, y_tr, _ = hard_witness_bags(X[tr] / 16.0, y[tr], 80, seed, n_easy=1, n_hard=2)
-    B_te, y_te, inst = hard_witness_bags(X[te] / 16.0, y[te], 300, seed + 1000,
-                                         n_easy=0, n_hard=1)
-    return B_tr, y_tr, B_te, y_te, inst
-
-
 def test_masking_beats_attention_mil_and_mean_pooling_when_witnesses_differ():
     # The issue's proof, on the card's benchmark: positive training bags hold
     # one easy and two hard 9s; positive test bags hold one hard 9 only. Hiding
@@ -208,7 +170,7 @@ def test_masking_beats_attention_mil_and_mean_pooling_when_witnesses_differ():
     }
     auc, p_at_1 = {}, {}
     for seed in range(3):
-        B_tr, y_tr, B_te, y_te, inst = _hard_witness_split(seed)
+        B_tr, y_tr, B_te, y_te, inst = hard_witness_split(seed)
         positives = np.flatnonzero(y_te == 1)
         for name, kw in models.items():
             clf = MHIMMILClassifier(random_state=seed, **budget, **kw).fit(B_tr, y_tr)
