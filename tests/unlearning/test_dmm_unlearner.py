@@ -11,8 +11,14 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
+from sktrust.metrics import classification_margins
 from sktrust.nn import as_torch_model
-from sktrust.unlearning._dmm import DMMUnlearner, head_hessian, influence_logit_shift
+from sktrust.unlearning._dmm import (
+    DMMUnlearner,
+    datamodel_logit_shift,
+    head_hessian,
+    influence_logit_shift,
+)
 
 
 @pytest.mark.parametrize("n_classes", [3, 2])
@@ -56,7 +62,8 @@ def wine_mlp():
 
 def test_influence_targets_are_the_original_logits_plus_the_predicted_shift(wine_mlp):
     X, y, mlp, data = wine_mlp
-    u = DMMUnlearner(FrozenEstimator(mlp), epochs=1, random_state=0).fit(X, y)
+    u = DMMUnlearner(FrozenEstimator(mlp), attribution="influence", epochs=1,
+                     random_state=0).fit(X, y)
     u.unlearn(*data)
     model = as_torch_model(mlp)
     H = head_hessian(model, X, damping=u.damping)
@@ -98,5 +105,109 @@ def test_dmm_bad_input():
         with pytest.raises(ValueError, match="every class"):
             u.unlearn(X[y == 2], y[y == 2], X[y != 2], y[y != 2])
     with pytest.raises(ValueError, match="retain"):
-        DMMUnlearner(MLPClassifier((4,), max_iter=20), epochs=1).fit(X, y).unlearn(
+        DMMUnlearner(MLPClassifier((4,), max_iter=20), attribution="influence",
+                     epochs=1).fit(X, y).unlearn(
             X[:3], y[:3])
+
+
+def _mlp(seed):
+    return MLPClassifier((16,), learning_rate_init=0.02, max_iter=200, random_state=seed)
+
+
+def _margins(logits, y):
+    # labels are 0..K-1, the column order of the logits
+    return classification_margins(logits, y, classes=np.arange(logits.shape[1]))
+
+
+def test_datamodel_predicts_the_self_influence_the_influence_attribution_misses():
+    # 20 rows removed, 10 of them mislabelled: a model memorises those, so
+    # their true-label margin falls sharply when they are removed (their
+    # self-influence). The true change is the mean over retrained models
+    # minus the mean over models trained on all rows.
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rng = np.random.RandomState(0)
+    forget = np.sort(rng.choice(len(y), 20, replace=False))
+    y = y.copy()
+    y[forget[:10]] = (y[forget[:10]] + 1) % 3
+    keep = np.setdiff1d(np.arange(len(y)), forget)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        original = _mlp(0).fit(X, y)
+        dm = DMMUnlearner(FrozenEstimator(original), attribution="datamodel",
+                          n_subset_models=30, random_state=0).fit(X, y)
+        full = np.mean([_margins(as_torch_model(_mlp(10 + s).fit(X, y)).logits(
+            X[forget]).numpy(), y[forget]) for s in range(5)], axis=0)
+        retrained = np.mean([_margins(as_torch_model(_mlp(20 + s).fit(
+            X[keep], y[keep])).logits(X[forget]).numpy(), y[forget]) for s in range(5)],
+            axis=0)
+    true = retrained - full
+    model = as_torch_model(original)
+    logits = model.logits(X[forget]).numpy()
+    before = _margins(logits, y[forget])
+    predicted = _margins(logits + datamodel_logit_shift(
+        dm.subset_masks_, dm.subset_logits_, forget, forget), y[forget]) - before
+    H = head_hessian(model, X, damping=1e-3)
+    influence = _margins(logits + influence_logit_shift(
+        model, H, X[forget], y[forget], X[forget], len(y)), y[forget]) - before
+    assert true[:10].mean() < true[10:].mean() - 5  # memorised rows really move
+    assert np.corrcoef(predicted, true)[0, 1] > 0.5
+    # on the memorised rows the datamodel predicts a drop more than twice the
+    # frozen-feature influence attribution's
+    assert predicted[:10].mean() < 2 * influence[:10].mean() < 0
+
+
+def test_datamodel_shift_is_the_difference_in_means_of_the_subset_models():
+    rng = np.random.RandomState(0)
+    masks = rng.rand(40, 6) < 0.5
+    logits = rng.normal(size=(40, 6, 3)).astype(np.float32)
+    shift = datamodel_logit_shift(masks, logits, np.array([1, 4]), np.array([0, 2]))
+    expected = 0.0
+    for i in (1, 4):
+        m = masks[:, i]
+        expected = expected - (logits[m][:, [0, 2]].mean(0) - logits[~m][:, [0, 2]].mean(0))
+    np.testing.assert_allclose(shift, expected, rtol=1e-5)
+
+
+def test_datamodel_matching_moves_a_subpopulation_toward_retraining():
+    # Class 0 has 12 rows inside class 1's region: retrained without them, the
+    # model calls them class 1. Datamodel matching moves their margins toward
+    # the retrained models' (doing nothing leaves them where they are).
+    rng = np.random.RandomState(0)
+    centres = rng.normal(scale=3, size=(3, 5))
+    X = np.vstack([rng.normal(size=(60, 5)) + c for c in centres]
+                  + [rng.normal(scale=0.5, size=(12, 5)) + centres[1] + 1.5])
+    y = np.r_[np.repeat([0, 1, 2], 60), np.zeros(12, dtype=int)]
+    forget, keep = np.arange(180, 192), np.arange(180)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        original = _mlp(0).fit(X, y)
+        u = DMMUnlearner(FrozenEstimator(original), attribution="datamodel",
+                         n_subset_models=30, random_state=0).fit(X, y)
+        u.unlearn(X[forget], y[forget], X[keep], y[keep])
+        retrained = np.mean([_margins(as_torch_model(_mlp(10 + s).fit(
+            X[keep], y[keep])).logits(X[forget]).numpy(), y[forget]) for s in range(5)],
+            axis=0)
+
+    def margins(est):
+        return _margins(as_torch_model(est).logits(X[forget]).numpy(), y[forget])
+
+    before, after = margins(original), margins(u.estimator_)
+    assert retrained.mean() < before.mean() - 5  # removing them matters
+    closer = np.abs(after - retrained) < np.abs(before - retrained)
+    assert closer.mean() >= 0.75
+    assert np.abs(after - retrained).mean() < np.abs(before - retrained).mean()
+    assert u.subset_masks_.shape == (30, 192)
+    assert u.subset_logits_.shape == (30, 192, 3)
+    np.testing.assert_allclose(u.subset_masks_.mean(axis=1), 0.5, atol=0.02)
+
+
+def test_datamodel_forget_rows_must_be_training_rows(wine_mlp):
+    X, y, mlp, data = wine_mlp
+    u = DMMUnlearner(FrozenEstimator(mlp), attribution="datamodel", n_subset_models=2,
+                     epochs=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        u.fit(X, y)
+    with pytest.raises(ValueError, match="training rows"):
+        u.unlearn(data[0] + 1.0, data[1], data[2], data[3])
