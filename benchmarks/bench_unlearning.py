@@ -108,13 +108,13 @@ from sktrust.datasets import load_uci
 from sktrust.metrics import align_classes, classification_margins, klom, unlearning_report
 from sktrust.nn import as_torch_model
 from sktrust.unlearning import (
+    DMMUnlearner,
     L1SparseUnlearner,
     PruneFirstUnlearner,
     SalUnUnlearner,
     SSDUnlearner,
     UnlearningSearchCV,
 )
-from sktrust.unlearning._dmm import DMMUnlearner
 
 SEED = 0
 METHODS = {

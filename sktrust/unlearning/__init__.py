@@ -9,6 +9,7 @@ Torch-based unlearners need torch (a core dependency; on a CPU-only machine
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from sktrust.unlearning._dmm import DMMUnlearner
 from sktrust.unlearning._regression import BlindspotUnlearner, GaussianFineTuneUnlearner
 from sktrust.unlearning._retrain import RetrainUnlearner
 from sktrust.unlearning._sae import SAEConceptSuppressor
@@ -20,6 +21,7 @@ from sktrust.unlearning._worst_case import WorstCaseForgetSelector
 
 __all__ = [
     "BlindspotUnlearner",
+    "DMMUnlearner",
     "GaussianFineTuneUnlearner",
     "L1SparseUnlearner",
     "PruneFirstUnlearner",

@@ -220,10 +220,16 @@ class DMMUnlearner(TorchUnlearner):
       retain rows and uses their mean logits (the paper's oracle matching):
       an upper bound for research comparisons, as slow as retraining.
 
-    **Status: not exported.** Median KLOM on the 50 forget rows, digits
-    MLP(64), 10 originals against 10 retrained models
-    (``benchmarks/bench_unlearning.py --klom --klom-subpop 8 1 --datamodel
-    300``); the noise floor (a second set of retrained models) is 5.66-5.70:
+    **What to expect at small scale.** On the issue's measure (random 10%
+    of the digits training rows, average gap to a retrained model over UA,
+    RA, TA and MIA) the default ``"influence"`` attribution ends closer to
+    retraining than doing nothing and than one epoch of fine-tuning on the
+    retain rows (``tests/unlearning/test_random_forgetting.py``; e.g. 1.72
+    against 2.06 and 2.06). On the paper's KLOM the gains are small. Median
+    KLOM on the 50 forget rows, digits MLP(64), 10 originals against 10
+    retrained models (``benchmarks/bench_unlearning.py --klom --klom-subpop
+    8 1 --datamodel 300``); the noise floor (a second set of retrained
+    models) is 5.66-5.70:
 
     ============================  ======  =============  =============
     forget set                    random  digit-8 group  digit-1 group
@@ -236,18 +242,22 @@ class DMMUnlearner(TorchUnlearner):
     oracle (3 retrains)           4.87    5.86           5.75
     ============================  ======  =============  =============
 
-    The datamodel moves the forget rows' mean margin further toward the
-    retrained models' than influence does (random rows: 5.78 to 5.55,
-    retrained 5.47; digit-1 group: 4.82 to 2.56, retrained -5.18), but it
-    falls far short of oracle matching on the groups, and its noisy targets
-    raise the median KLOM of retain and test rows above the floor (5.9-6.5
-    without shrinkage, 5.8-5.9 with it). With shrinkage it is no better
-    than ``"influence"``; without it, it fails the random-10% gap test
-    (average gap 8.4 with 20 subset models, against 2.06 for doing nothing;
-    1.86 with shrinkage). Quarter-size subsets (``subset_fraction=0.25``)
-    capture more of a group's effect (digit-1 group: 0.70) but give similar
-    KLOM (with shrinkage 5.94 / 8.84 / 10.23). Nothing here beats doing
-    nothing clearly on every row set, so the class stays private.
+    After 50 random deletions doing nothing already sits at the noise floor,
+    so no method can halve its KLOM there (the card's check); on the two
+    sub-populations, whose removal really changes the retrained models,
+    every attribution beats doing nothing and fine-tuning, but by far less
+    than oracle matching. The datamodel moves the forget rows' mean margin
+    further toward the retrained models' than influence does (random rows:
+    5.78 to 5.55, retrained 5.47; digit-1 group: 4.82 to 2.56, retrained
+    -5.18), but its noisy targets raise the median KLOM of retain and test
+    rows above the floor (5.9-6.5 without shrinkage, 5.8-5.9 with it), and
+    without shrinkage it fails the random-10% gap test (average gap 8.4
+    with 20 subset models; 1.86 with shrinkage). Quarter-size subsets
+    (``subset_fraction=0.25``) capture more of a group's effect but give
+    similar KLOM (with shrinkage 5.94 / 8.84 / 10.23). Read the result as:
+    the matching step works (oracle targets are reached), and the quality
+    of the unlearning is that of the attribution, which at this budget is a
+    rough approximation of retraining.
 
     Parameters
     ----------
@@ -342,7 +352,7 @@ class DMMUnlearner(TorchUnlearner):
     >>> import numpy as np
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.neural_network import MLPClassifier
-    >>> from sktrust.unlearning._dmm import DMMUnlearner
+    >>> from sktrust.unlearning import DMMUnlearner
     >>> X, y = load_iris(return_X_y=True)
     >>> mlp = MLPClassifier((16,), max_iter=500, random_state=0)
     >>> u = DMMUnlearner(mlp, epochs=5, random_state=0).fit(X, y)

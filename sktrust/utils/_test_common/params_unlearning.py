@@ -13,6 +13,7 @@ _REG = MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=0.02, max_iter=
 
 TEST_PARAMS = {
     "SSDUnlearner": {"estimator": _CLF},
+    "DMMUnlearner": {"estimator": _CLF, "n_subset_models": 2, "epochs": 2},
     "SalUnUnlearner": {"estimator": _CLF},
     "L1SparseUnlearner": {"estimator": _CLF},
     "PruneFirstUnlearner": {"estimator": _CLF},
