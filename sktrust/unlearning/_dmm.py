@@ -224,32 +224,36 @@ class DMMUnlearner(TorchUnlearner):
     of the digits training rows, average gap to a retrained model over UA,
     RA, TA and MIA) the default ``"influence"`` attribution ends closer to
     retraining than doing nothing and than one epoch of fine-tuning on the
-    retain rows (``tests/unlearning/test_random_forgetting.py``; e.g. 1.72
-    against 2.06 and 2.06). On the paper's KLOM the gains are small. Median
+    retain rows (``tests/unlearning/test_random_forgetting.py``; e.g. 1.25
+    against 2.06 and 2.06; 1.72 with the paper's ``multiplier=1``). On the
+    paper's KLOM the gains are small. Median
     KLOM on the 50 forget rows, digits MLP(64), 10 originals against 10
     retrained models (``benchmarks/bench_unlearning.py --klom --klom-subpop
     8 1 --datamodel 300``); the noise floor (a second set of retrained
     models) is 5.66-5.70:
 
-    ============================  ======  =============  =============
-    forget set                    random  digit-8 group  digit-1 group
-    ============================  ======  =============  =============
-    do nothing                    5.70    9.98           10.48
-    fine-tune on retain rows      5.86    9.84           10.48
-    influence                     5.76    9.76           10.38
-    datamodel, 300 models         5.73    8.73           10.44
-    datamodel, 300 models, JS     5.94    9.72           10.44
-    oracle (3 retrains)           4.87    5.86           5.75
-    ============================  ======  =============  =============
+    ==================================  ======  =============  =============
+    forget set                          random  digit-8 group  digit-1 group
+    ==================================  ======  =============  =============
+    do nothing                          5.70    9.98           10.48
+    fine-tune on retain rows            5.86    9.84           10.48
+    influence (default, multiplier 2)   6.19    8.77           10.34
+    influence, multiplier 1 (paper)     5.76    9.76           10.38
+    datamodel, 300 models               5.73    8.73           10.44
+    datamodel, 300 models, JS           5.94    9.72           10.44
+    oracle (3 retrains)                 4.87    5.86           5.75
+    ==================================  ======  =============  =============
 
     After 50 random deletions doing nothing already sits at the noise floor,
-    so no method can halve its KLOM there (the card's check); on the two
-    sub-populations, whose removal really changes the retrained models,
-    every attribution beats doing nothing and fine-tuning, but by far less
-    than oracle matching. The datamodel moves the forget rows' mean margin
-    further toward the retrained models' than influence does (random rows:
-    5.78 to 5.55, retrained 5.47; digit-1 group: 4.82 to 2.56, retrained
-    -5.18), but its noisy targets raise the median KLOM of retain and test
+    so no method can halve its KLOM there (the card's check), and any
+    change of the model, the doubled influence shift included, scores a
+    little worse; on the two sub-populations, whose removal really changes
+    the retrained models, every attribution beats doing nothing and
+    fine-tuning, but by far less than oracle matching. The datamodel moves
+    the forget rows' mean margin further toward the retrained models' than
+    influence does (random rows: 5.78 to 5.55, retrained 5.47; digit-1
+    group: 4.82 to 2.56, retrained -5.18; default influence 5.59 and 3.36),
+    but its noisy targets raise the median KLOM of retain and test
     rows above the floor (5.9-6.5 without shrinkage, 5.8-5.9 with it), and
     without shrinkage it fails the random-10% gap test (average gap 8.4
     with 20 subset models; 1.86 with shrinkage). Quarter-size subsets
@@ -281,8 +285,14 @@ class DMMUnlearner(TorchUnlearner):
         seed-to-seed noise of the subset models is matched too.
     n_oracle_models : int, default=3
         Models retrained for ``attribution="oracle"`` (paper: 10).
-    multiplier : float, default=1.0
-        Scales the predicted logit shift.
+    multiplier : float or "auto", default="auto"
+        Scales the predicted logit shift. ``"auto"`` is 2.0 for
+        ``attribution="influence"`` and 1.0 (the paper's value) for the
+        others: the last-layer influence ignores how retraining would move
+        the features, so it underestimates every shift. On random 10%
+        forgetting on digits (five seeds) doubling it lowered the average gap
+        to retraining from 1.72 / 1.87 / 1.05 / 1.48 / 2.18 to 1.25 / 1.17 /
+        0.35 / 0.47 / 1.25 (doing nothing: 2.06 / 2.63 / 1.05 / 1.95 / 2.89).
     retain_multiplier : float, default=3.0
         The fine-tuning set holds ``retain_multiplier * n_forget`` retain rows
         (sampled without replacement) besides the forget rows.
@@ -374,7 +384,7 @@ class DMMUnlearner(TorchUnlearner):
         "subset_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shrinkage": ["boolean"],
         "n_oracle_models": [Interval(Integral, 1, None, closed="left")],
-        "multiplier": [Interval(Real, None, None, closed="neither")],
+        "multiplier": [Interval(Real, None, None, closed="neither"), StrOptions({"auto"})],
         "retain_multiplier": [Interval(Real, 0, None, closed="left")],
         "forget_multiplier": [Interval(Real, 0, None, closed="neither")],
         "loss": [StrOptions({"mse", "ce"})],
@@ -389,7 +399,7 @@ class DMMUnlearner(TorchUnlearner):
     def __init__(self, estimator=None, *, attribution="influence", damping=1e-3,
                  n_subset_models=100, subset_fraction=0.5, shrinkage=True,
                  n_oracle_models=3,
-                 multiplier=1.0, retain_multiplier=3.0,
+                 multiplier="auto", retain_multiplier=3.0,
                  forget_multiplier=1.0, loss="mse", epochs=50, lr=1e-3, batch_size=32,
                  anchor_l2=0.0, device="auto", random_state=None, keep_original=False,
                  store_training_data=False):
@@ -495,10 +505,13 @@ class DMMUnlearner(TorchUnlearner):
                            np.arange(int(round((self.forget_multiplier - reps) * n_f)))]
         X_ft = concat_rows(_rows(X_forget, forget_idx), _rows(X_retain, retain_idx))
         base = model.logits(X_ft).double().cpu().numpy()
+        multiplier = self.multiplier
+        if multiplier == "auto":
+            multiplier = 2.0 if self.attribution == "influence" else 1.0
         if self.attribution == "influence":
             shift = influence_logit_shift(model, self.head_hessian_, X_forget,
                                           np.asarray(y_forget), X_ft, self.n_train_)
-            targets = base + self.multiplier * shift
+            targets = base + multiplier * shift
         elif self.attribution == "datamodel":
             f_rows = self._training_rows(model, X_forget, "X_forget", set())
             r_rows = self._training_rows(model, _rows(X_retain, retain_idx), "X_retain",
@@ -508,11 +521,11 @@ class DMMUnlearner(TorchUnlearner):
                                           shrink=self.shrinkage)
             if shift.shape[1] != base.shape[1]:
                 raise ValueError("The model's logits do not match the subset models'.")
-            targets = base + self.multiplier * shift
+            targets = base + multiplier * shift
         else:
             require_labels(self, y_retain, "y_retain")
             oracle = self._oracle_logits(model, X_retain, y_retain, X_ft)
-            targets = base + self.multiplier * (oracle - base)
+            targets = base + multiplier * (oracle - base)
 
         x = model.to_tensor(X_ft)
         t = torch.as_tensor(targets, dtype=model.dtype, device=model.device)

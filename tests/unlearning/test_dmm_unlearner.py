@@ -69,9 +69,15 @@ def test_influence_targets_are_the_original_logits_plus_the_predicted_shift(wine
     H = head_hessian(model, X, damping=u.damping)
     np.testing.assert_allclose(u.head_hessian_, H)
     rows = np.vstack([data[0], data[2][u.finetune_indices_]])
-    expected = model.logits(rows).numpy() + influence_logit_shift(
+    # multiplier="auto" doubles the influence shift
+    expected = model.logits(rows).numpy() + 2.0 * influence_logit_shift(
         model, H, data[0], data[1], rows, len(y))
     np.testing.assert_allclose(u.predicted_logits_, expected, rtol=1e-5, atol=1e-5)
+    u1 = DMMUnlearner(FrozenEstimator(mlp), attribution="influence", multiplier=1.0,
+                      epochs=1, random_state=0).fit(X, y).unlearn(*data)
+    np.testing.assert_allclose(u1.predicted_logits_ - model.logits(rows).numpy(),
+                               0.5 * (expected - model.logits(rows).numpy()),
+                               rtol=1e-5, atol=1e-5)
     # 12 forget rows + 3 * 12 distinct retain rows
     assert u.predicted_logits_.shape == (48, 3)
     assert len(set(u.finetune_indices_.tolist())) == 36
