@@ -211,6 +211,11 @@ def test_learned_generators_on_rows_are_reproducible_and_independent_of_referenc
         for name in ("query", "key", "value"):
             np.testing.assert_array_equal(ga[name], gb[name])
     assert np.all(np.isfinite(a.score_samples(X_aux)))
+    import skops.io as sio
+
+    blob = sio.dumps(a)
+    restored = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
+    np.testing.assert_array_equal(restored.score_samples(X_aux), a.score_samples(X_aux))
 
 
 def test_learned_generators_refuse_bad_auxiliary_data():
