@@ -523,7 +523,7 @@ class DMMUnlearner(TorchUnlearner):
                 raise ValueError("The model's logits do not match the subset models'.")
             targets = base + multiplier * shift
         else:
-            require_labels(self, y_retain, "y_retain")
+            require_labels(self, y_retain, "y_retain", X_retain)
             oracle = self._oracle_logits(model, X_retain, y_retain, X_ft)
             targets = base + multiplier * (oracle - base)
 

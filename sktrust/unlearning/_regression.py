@@ -33,9 +33,17 @@ def _error(pred, target, loss):
     return err.reshape(err.shape[0], -1).mean(dim=1)
 
 
-def _check_regressor(unlearner, model):
+def _check_regressor(unlearner, model, X_retain, y_retain):
     if model.is_classifier or not is_regressor(unlearner):
         raise TypeError(f"{type(unlearner).__name__} unlearns regressors only.")
+    y = np.asarray(y_retain)
+    n_targets = int(np.prod(y.shape[1:], dtype=int))
+    with torch.no_grad():
+        out = model.logits_tensor(model.to_tensor(X_retain[:1]))
+    n_outputs = int(np.prod(out.shape[1:], dtype=int))
+    if n_targets != n_outputs:
+        raise ValueError(f"y_retain has {n_targets} target(s) per row but the model "
+                         f"predicts {n_outputs}.")
 
 
 def _attention(h):
@@ -211,9 +219,9 @@ class BlindspotUnlearner(_RegressionUnlearner):
         return twin
 
     def _unlearn(self, X_forget, y_forget, X_retain, y_retain):
-        require_labels(self, y_retain, "y_retain")
+        require_labels(self, y_retain, "y_retain", X_retain)
         model = torch_model(self)
-        _check_regressor(self, model)
+        _check_regressor(self, model, X_retain, y_retain)
         seed = seed_of(self)
         xf = model.to_tensor(X_forget)
         xr, yr = model.prepare(X_retain, y_retain)
@@ -360,10 +368,11 @@ class GaussianFineTuneUnlearner(_RegressionUnlearner):
             self._set_noise(y)
 
     def _unlearn(self, X_forget, y_forget, X_retain, y_retain):
-        require_labels(self, y_retain, "y_retain")
+        require_labels(self, y_retain, "y_retain", X_retain)
         model = torch_model(self)
-        _check_regressor(self, model)
+        _check_regressor(self, model, X_retain, y_retain)
         if y_forget is not None:
+            require_labels(self, y_forget, "y_forget", X_forget)
             self._set_noise(np.concatenate([np.asarray(y_retain), np.asarray(y_forget)]))
         seed = seed_of(self)
         rng = np.random.default_rng(seed)

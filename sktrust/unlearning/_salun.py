@@ -168,7 +168,7 @@ class SalUnUnlearner(TorchUnlearner):
 
     def _unlearn(self, X_forget, y_forget, X_retain, y_retain):
         require_labels(self, y_forget, "y_forget")
-        require_labels(self, y_retain, "y_retain")
+        require_labels(self, y_retain, "y_retain", X_retain)
         model = torch_model(self)
         if not model.is_classifier:
             raise TypeError("SalUnUnlearner needs a classifier (random labels).")

@@ -143,7 +143,7 @@ class L1SparseUnlearner(TorchUnlearner):
         self.no_l1_epochs = no_l1_epochs
 
     def _unlearn(self, X_forget, y_forget, X_retain, y_retain):
-        require_labels(self, y_retain, "y_retain")
+        require_labels(self, y_retain, "y_retain", X_retain)
         if self.no_l1_epochs > self.epochs:
             raise ValueError(
                 f"no_l1_epochs={self.no_l1_epochs} exceeds epochs={self.epochs}.")

@@ -5,6 +5,7 @@
 
 import numpy as np
 import torch
+from sklearn.base import is_regressor
 
 from sktrust.base import BaseUnlearner
 from sktrust.nn import as_torch_model, resolve_device
@@ -55,13 +56,26 @@ def concat_rows(A, B):
     return np.concatenate([np.asarray(A), np.asarray(B)], axis=0)
 
 
-def require_labels(unlearner, y, name):
-    """Raise a ValueError naming ``name`` when a supervised method got ``y=None``."""
+def require_labels(unlearner, y, name, X=None):
+    """Raise a ValueError naming ``name`` when a supervised method got bad labels.
+
+    ``y=None`` is refused; with ``X`` (the rows the labels belong to), a
+    length mismatch is refused too, and a regressor's targets must be finite.
+    """
     if y is None:
         raise ValueError(
             f"{type(unlearner).__name__}.unlearn needs {name}; pass it, or fit with "
             "store_training_data=True so that it is read from the training rows."
         )
+    if X is None:
+        return
+    y = np.asarray(y)
+    n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
+    x_name = "X" + name[1:] if name.startswith("y_") else "X"
+    if y.shape[0] != n_rows:
+        raise ValueError(f"{x_name} has {n_rows} rows but {name} has {y.shape[0]}.")
+    if is_regressor(unlearner) and not np.all(np.isfinite(y.astype(np.float64))):
+        raise ValueError(f"{name} contains NaN or infinity.")
 
 
 def snapshot(module):

@@ -295,14 +295,16 @@ class WorstCaseForgetSelector(MetaEstimatorMixin, BaseEstimator):
         X_forget, y_forget, X_retain, y_retain : arrays (or DataFrames)
         """
         check_is_fitted(self, "forget_indices_")
+        X_v = validate_data(self, X, reset=False)
         y = np.asarray(y)
-        if len(y) != len(self.weights_):
+        if len(y) != len(self.weights_) or X_v.shape[0] != len(self.weights_):
             raise ValueError(
-                f"split needs the {len(self.weights_)} rows passed to fit; got {len(y)}.")
+                f"split needs the {len(self.weights_)} rows passed to fit; got "
+                f"{X_v.shape[0]} rows of X and {len(y)} labels.")
         mask = np.zeros(len(y), dtype=bool)
         mask[self.forget_indices_] = True
         take = (lambda idx: X.iloc[idx]) if hasattr(X, "iloc") else (
-            lambda idx: np.asarray(X)[idx])
+            lambda idx: X_v[idx])
         return (take(np.flatnonzero(mask)), y[mask], take(np.flatnonzero(~mask)),
                 y[~mask])
 

@@ -110,3 +110,33 @@ def test_search_tunes_a_regression_unlearner_against_retraining(low_targets_forg
         "forget_mae": (X_tr[f], y_tr[f]), "retain_mae": (X_tr[~f], y_tr[~f]),
         "test_mae": (X_te[:200], y_te[:200])}.items()])
     assert search.best_score_ < nothing
+
+
+@pytest.mark.parametrize("cls", [BlindspotUnlearner, GaussianFineTuneUnlearner])
+def test_bad_retain_targets_raise_a_clear_error(cls):
+    X, y = make_friedman1(n_samples=60, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        u = cls(MLPRegressor(hidden_layer_sizes=(4,), max_iter=20, random_state=0),
+                epochs=1, random_state=0).fit(X, y)
+    f = np.arange(60) < 10
+    with pytest.raises(ValueError, match="X_retain has 50 rows but y_retain has 5"):
+        u.unlearn(X[f], y[f], X[~f], y[~f][:5])
+    y_nan = y[~f].copy()
+    y_nan[3] = np.nan
+    with pytest.raises(ValueError, match="y_retain contains NaN"):
+        u.unlearn(X[f], y[f], X[~f], y_nan)
+    with pytest.raises(ValueError, match="2 target.*predicts 1"):
+        u.unlearn(X[f], y[f], X[~f], np.c_[y[~f], y[~f]])
+    assert not u.is_unlearned_
+
+
+def test_gaussian_refuses_nan_forget_targets():
+    X, y = make_friedman1(n_samples=60, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        u = GaussianFineTuneUnlearner(
+            MLPRegressor(hidden_layer_sizes=(4,), max_iter=20, random_state=0),
+            epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="y_forget contains NaN"):
+        u.unlearn(X[:10], np.full(10, np.nan), X[10:], y[10:])

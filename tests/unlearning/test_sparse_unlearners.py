@@ -132,3 +132,16 @@ def test_search_over_a_pruned_model_uses_the_same_mask_reference(forget_data, di
     keep = search.estimator_.mask_["body.0.weight"].T
     assert np.all(ref.coefs_[0][~keep] == 0.0)
     assert np.mean(ref.coefs_[0][keep] != 0.0) > 0.99
+
+
+@pytest.mark.parametrize("cls", [L1SparseUnlearner, PruneFirstUnlearner, SalUnUnlearner])
+def test_retain_labels_of_the_wrong_length_raise_a_clear_error(cls, iris):
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = iris
+    mlp = MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0)
+    u = cls(estimator=mlp, random_state=0).fit(X, y)
+    f = np.arange(150) % 10 == 0
+    with pytest.raises(ValueError, match="X_retain has 135 rows but y_retain has 5"):
+        u.unlearn(X[f], y[f], X[~f], y[~f][:5])
+    assert not u.is_unlearned_

@@ -60,3 +60,7 @@ def test_bad_sizes_raise(small_digits):
                                   outer_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="rows passed to fit"):
         sel.split(X[:10], y[:10])
+    with pytest.raises(ValueError, match="got 10 rows of X and 900 labels"):
+        sel.split(X[:10], y)
+    with pytest.raises(ValueError, match="features"):
+        sel.split(X[:, :5], y)
