@@ -9,6 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy.linalg import cho_factor, cho_solve
+from scipy.special import expit, softmax
 from sklearn.base import clone
 from torch.nn import functional as F
 
@@ -52,11 +53,9 @@ def _probabilities(out):
     logits); otherwise a softmax over the outputs.
     """
     if out.shape[1] == 1:
-        p = 1.0 / (1.0 + np.exp(-out))
+        p = expit(out)
         return p, (p * (1.0 - p))[:, :, None]
-    z = out - out.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
+    p = softmax(out, axis=1)
     A = -p[:, :, None] * p[:, None, :]
     idx = np.arange(p.shape[1])
     A[:, idx, idx] += p
