@@ -13,14 +13,19 @@ from scipy.stats import pearsonr, spearmanr
 from sklearn.base import TransformerMixin, clone, is_classifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.inspection import permutation_importance
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from sktrust.base import BaseExplainer
 from sktrust.explain._shap import _is_tree_model
 from sktrust.utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_data
-from sktrust.utils._validation import check_non_empty, check_random_state_seed
+from sktrust.utils._validation import (
+    check_classification_targets_known,
+    check_non_empty,
+    check_random_state_seed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +256,9 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
 
     # -- fit -----------------------------------------------------------------
     def _cv(self, y):
-        return StratifiedKFold(self.cv, shuffle=True, random_state=self.seed_)
+        # No more folds than rows of the rarest class (``fit`` checks it is >= 2).
+        n_splits = min(self.cv, int(np.min(np.unique(y, return_counts=True)[1])))
+        return StratifiedKFold(n_splits, shuffle=True, random_state=self.seed_)
 
     def _forward_select(self, base, A, y):
         m = A.shape[1]
@@ -298,8 +305,9 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
         self.aspect_weights_, self.aspect_offset_ = self._aspect_map(X)
         A = self._consolidate(X)
         n_splits = min(self.cv, np.min(np.unique(y, return_counts=True)[1]))
-        if self.forward_selection and n_splits < 2:
-            raise ValueError("forward selection needs at least 2 rows of each class.")
+        if (self.forward_selection or self.param_grid is not None) and n_splits < 2:
+            raise ValueError("forward selection and param_grid cross-validate: they need at "
+                             "least 2 rows of each class.")
         if self.forward_selection:
             chosen, self.selection_path_ = self._forward_select(base, A, y)
         else:
@@ -419,7 +427,7 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
 
     def score(self, X, y):
         """Accuracy of the fitted model."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        return float(accuracy_score(y, self.predict(X)))
 
     def explain_aspects(self, X):
         """SHAP values per selected aspect, as a :class:`shap.Explanation`."""
@@ -477,7 +485,11 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
         else:
             if y is None:
                 raise ValueError("importance_table needs y with X (permutation importance).")
-            imp = self._importances(self._selected(X), np.asarray(y))
+            A = self._selected(X)
+            y = column_or_1d(y)
+            check_consistent_length(A, y)
+            check_classification_targets_known(y, self.classes_)
+            imp = self._importances(A, y)
         names = self._feature_names()
         cols = list(self.aspects_.values())
         table = pd.DataFrame({

@@ -1,5 +1,7 @@
 """ShapWorkflowExplainer: aspects, selection, additivity, importance agreement."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
@@ -158,3 +160,23 @@ def test_bad_inputs_raise_clear_errors(duplicated):
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         wf.explain(X_nan[:3])
+    with pytest.raises(ValueError, match="not seen in fit"):
+        wf.importance_table(X[:20], np.full(20, 7))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        wf.importance_table(X[:20], y[:5])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        wf.score(X[:20], y[:5])
+    with pytest.raises(ValueError, match="at least 2 rows of each class"):
+        ShapWorkflowExplainer(_rf(5)).fit(X, np.r_[1, np.zeros(len(X) - 1)])
+
+
+def test_cross_validation_uses_no_more_folds_than_the_rarest_class(duplicated):
+    X, y = duplicated
+    y3 = np.zeros(len(y), dtype=int)
+    y3[np.flatnonzero(y == 1)[:3]] = 1  # the rarest class has 3 rows, cv=5
+    with warnings.catch_warnings():
+        # sklearn warns when n_splits exceeds the rows of the rarest class.
+        warnings.filterwarnings("error", message=".*least populated class")
+        wf = ShapWorkflowExplainer(_rf(5), cv=5, n_repeats=1, random_state=0).fit(X, y3)
+    assert wf._cv(y3).get_n_splits() == 3
+    assert len(wf.selected_features_) >= 1
