@@ -15,7 +15,11 @@ from torch import nn
 
 from sktrust.nn import torch_seed, train
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
-from sktrust.utils._validation import check_non_empty, check_random_state_seed
+from sktrust.utils._validation import (
+    check_classification_targets_known,
+    check_non_empty,
+    check_random_state_seed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -243,10 +247,7 @@ class FEAMOEClassifier(ClassifierMixin, BaseEstimator):
 
     def _encode_y(self, y):
         y = np.asarray(y)
-        unknown = ~np.isin(y, self.classes_)
-        if unknown.any():
-            raise ValueError(f"y contains labels {np.unique(y[unknown])[:5].tolist()} not "
-                             f"seen in fit; classes are {self.classes_.tolist()}.")
+        check_classification_targets_known(y, self.classes_)
         return (y == self.classes_[1]).astype(float)
 
     # -- weights <-> module ------------------------------------------------------
@@ -318,6 +319,9 @@ class FEAMOEClassifier(ClassifierMixin, BaseEstimator):
 
     def _first_fit(self, X, y, classes=None):
         check_non_empty(X, "X")
+        if self.n_experts > self.max_experts:
+            raise ValueError(f"n_experts={self.n_experts} exceeds max_experts="
+                             f"{self.max_experts}.")
         check_classification_targets(y)
         labels = np.unique(y) if classes is None else np.unique(classes)
         if len(labels) != 2:

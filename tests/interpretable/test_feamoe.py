@@ -149,6 +149,8 @@ def test_bad_inputs_raise_clear_errors():
         FEAMOEClassifier(sensitive_feature=0).fit(X, y)
     with pytest.raises(ValueError, match="not a column name"):
         FEAMOEClassifier(sensitive_feature="s").fit(X, y)
+    with pytest.raises(ValueError, match="exceeds max_experts"):
+        FEAMOEClassifier(n_experts=3, max_experts=2).fit(X, y)
     clf = FEAMOEClassifier(sensitive_feature=4, epochs=2, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features"):
         clf.predict(X[:, :3])
