@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import logging
+import re
 from numbers import Integral, Real
 
 import numpy as np
@@ -512,7 +513,8 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         target_name : str, default="label"
-            Name of the predicted predicate.
+            Name of the predicted predicate: a lower-case letter, then
+            letters, digits or ``_``.
 
         Returns
         -------
@@ -531,6 +533,12 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         label(X,0) :- not label(X,1).
         """
         check_is_fitted(self)
+        if not isinstance(target_name, str) or not re.fullmatch(r"[a-z][A-Za-z0-9_]*",
+                                                                 target_name):
+            raise ValueError(
+                f"target_name={target_name!r} is not an ASP predicate name: it must start "
+                "with a lower-case letter followed by letters, digits or '_'."
+            )
         names = self._feature_names()
         preds, taken = {}, set()
         for name in names:

@@ -189,3 +189,6 @@ def test_to_asp_prints_thresholds_exactly_and_quotes_strings():
     assert run.predict(_facts(clf, X, program), ["no", "yes"]) == list(clf.predict(X))
     with pytest.raises(Exception, match="not fitted"):
         FOLDSEClassifier().to_asp()
+    for bad in ("Label", "my label", "1st", ""):
+        with pytest.raises(ValueError, match="not an ASP predicate name"):
+            clf.to_asp(target_name=bad)
