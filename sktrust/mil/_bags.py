@@ -113,6 +113,18 @@ def bags_to_long(bags):
     >>> X.shape, ids.tolist()
     ((3, 3), [0, 0, 1])
     """
-    X = np.vstack([np.asarray(b, dtype=np.float64) for b in bags])
-    ids = np.repeat(np.arange(len(bags)), [len(b) for b in bags])
+    if len(bags) == 0:
+        raise ValueError("bags is empty: pass a list with at least one 2-D array.")
+    arrays = [np.asarray(b, dtype=np.float64) for b in bags]
+    for i, b in enumerate(arrays):
+        if b.ndim != 2:
+            raise ValueError(
+                f"bag {i} has {b.ndim} dimension(s); every bag must be a 2-D "
+                "array of shape (n_instances, n_features)."
+            )
+    widths = sorted({b.shape[1] for b in arrays})
+    if len(widths) > 1:
+        raise ValueError(f"bags have different numbers of features {widths}.")
+    X = np.vstack(arrays)
+    ids = np.repeat(np.arange(len(arrays)), [len(b) for b in arrays])
     return X, ids

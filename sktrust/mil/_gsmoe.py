@@ -161,7 +161,8 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
     n_experts : "per_class" or int, default="per_class"
         One expert per anomaly type, or that many experts on KMeans clusters
         of the anomalous sequences (the adaptation for binary labels; the
-        clusters are routed by the learned gate alone). ``n_experts=1`` is
+        clusters are routed by the learned gate alone; capped at the number
+        of anomalous sequences, see ``n_experts_``). ``n_experts=1`` is
         the single shared expert, the baseline of the mixture.
     hidden : int, default=64
         Width of the encoder, experts and gate (paper: a UR-DMU backbone on
@@ -197,6 +198,7 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
         ``classes_[0]`` is the normal class.
     n_experts_ : int
+        Number of experts trained.
     expert_of_type_ : ndarray of shape (n_classes - 1,)
         Expert trained on each anomaly type (``n_experts="per_class"``).
     weights_ : dict of str to ndarray

@@ -49,6 +49,19 @@ def contrastive_loss(z1, z2, labels=None, temperature=0.5):
     import torch
     from torch.nn import functional as F
 
+    if not (torch.is_tensor(z1) and torch.is_tensor(z2)):
+        raise TypeError("z1 and z2 must be torch tensors.")
+    if z1.ndim != 2 or z1.shape != z2.shape:
+        raise ValueError(
+            "z1 and z2 must be 2-D tensors of the same shape (n, d); got "
+            f"{tuple(z1.shape)} and {tuple(z2.shape)}."
+        )
+    if labels is not None and tuple(labels.shape) != (z1.shape[0],):
+        raise ValueError(
+            f"labels must have shape ({z1.shape[0]},); got {tuple(labels.shape)}."
+        )
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive; got {temperature}.")
     n = z1.shape[0]
     z = F.normalize(torch.cat([z1, z2]), dim=1)
     sim = z @ z.T / temperature

@@ -59,6 +59,10 @@ def small_loss_posterior(losses, *, max_iter=10, tol=1e-2, reg_covar=5e-4,
     np.int64(5)
     """
     losses = np.asarray(losses, dtype=np.float64)
+    if losses.ndim != 1 or losses.size == 0:
+        raise ValueError(
+            f"losses must be a non-empty 1-D array; got shape {losses.shape}."
+        )
     span = losses.max() - losses.min()
     if losses.size < 2 or span <= 0:
         return np.zeros_like(losses)
@@ -66,6 +70,16 @@ def small_loss_posterior(losses, *, max_iter=10, tol=1e-2, reg_covar=5e-4,
     gmm = GaussianMixture(n_components=2, max_iter=max_iter, tol=tol,
                           reg_covar=reg_covar, random_state=random_state).fit(z)
     return gmm.predict_proba(z)[:, int(np.argmax(gmm.means_.ravel()))]
+
+
+def _check_alternate(alternate):
+    """The detection schedule as a list, or a ValueError naming the bad value."""
+    modes = list(alternate)
+    if not modes or any(m not in ("linear", "loss") for m in modes):
+        raise ValueError(
+            f"alternate must be a non-empty sequence of 'linear' / 'loss'; got {alternate!r}."
+        )
+    return modes
 
 
 class LSANoiseDetector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -241,12 +255,7 @@ class LSANoiseDetector(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y)
         codes = encode_classification_target(self, y)
-        modes = list(self.alternate)
-        if not modes or any(m not in ("linear", "loss") for m in modes):
-            raise ValueError(
-                f"alternate must be a non-empty sequence of 'linear' / 'loss'; got "
-                f"{self.alternate!r}."
-            )
+        modes = _check_alternate(self.alternate)
         seed = self._seed()
         self.scaler_ = StandardScaler().fit(X)
         F = self.scaler_.transform(X)

@@ -15,7 +15,11 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from sktrust.nn import TorchStateMixin
-from sktrust.noisy_labels._lsa import LSANoiseDetector, small_loss_posterior
+from sktrust.noisy_labels._lsa import (
+    LSANoiseDetector,
+    _check_alternate,
+    small_loss_posterior,
+)
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 from sktrust.utils._validation import encode_classification_target
 
@@ -407,10 +411,7 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
 
         X, y = validate_data(self, X, y, dtype=np.float32)
         y_idx = encode_classification_target(self, y)
-        modes = list(self.alternate)
-        if not modes or any(m not in ("linear", "loss") for m in modes):
-            raise ValueError("alternate must be a non-empty sequence of 'linear' / 'loss'; "
-                             f"got {self.alternate!r}.")
+        _check_alternate(self.alternate)
         codes = y_idx
         with torch_seed(self.random_state) as seed:
             self.net_ = self._rebuild_net(codes=codes, seed=seed)

@@ -154,6 +154,15 @@ def test_bad_bags_raise_clear_errors(fitted):
         mhim.predict([np.full((2, 64), np.nan)])
 
 
+def test_bags_to_long_rejects_empty_flat_and_ragged_bags():
+    with pytest.raises(ValueError, match="bags is empty"):
+        bags_to_long([])
+    with pytest.raises(ValueError, match="bag 1 has 1 dimension"):
+        bags_to_long([np.zeros((2, 3)), np.zeros(3)])
+    with pytest.raises(ValueError, match=r"different numbers of features \[3, 4\]"):
+        bags_to_long([np.zeros((2, 3)), np.zeros((2, 4))])
+
+
 def test_masking_beats_attention_mil_and_mean_pooling_when_witnesses_differ():
     # The proof, on the card's benchmark: positive training bags hold
     # one easy and two hard 9s; positive test bags hold one hard 9 only. Hiding

@@ -85,6 +85,12 @@ def test_small_loss_posterior_does_not_depend_on_component_order():
     assert np.all(small_loss_posterior(np.ones(5)) == 0)
 
 
+@pytest.mark.parametrize("losses", [np.array([]), np.ones((3, 3))])
+def test_small_loss_posterior_rejects_empty_or_2d_losses(losses):
+    with pytest.raises(ValueError, match="non-empty 1-D array"):
+        small_loss_posterior(losses)
+
+
 def test_loss_only_schedule_scores_new_rows_through_the_loss(breast_cancer_data):
     X, y = breast_cancer_data
     y_noisy, flipped = flip_labels(y, 0.2, random_state=1)

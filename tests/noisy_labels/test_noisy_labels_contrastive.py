@@ -36,6 +36,20 @@ def test_contrastive_loss_matches_loop_reference():
                          rtol=1e-5)
 
 
+def test_contrastive_loss_rejects_mismatched_views_labels_and_temperature():
+    z = torch.randn(5, 3)
+    with pytest.raises(ValueError, match="same shape"):
+        contrastive_loss(z, torch.randn(4, 3))
+    with pytest.raises(ValueError, match="same shape"):
+        contrastive_loss(z[:, 0], z[:, 0])
+    with pytest.raises(ValueError, match=r"labels must have shape \(5,\)"):
+        contrastive_loss(z, z, labels=torch.zeros(3))
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        contrastive_loss(z, z, temperature=0)
+    with pytest.raises(TypeError, match="torch tensors"):
+        contrastive_loss(z.numpy(), z.numpy())
+
+
 def test_contrastive_loss_is_low_when_views_agree():
     z = torch.eye(8)
     aligned = contrastive_loss(z, z, temperature=0.1)
