@@ -184,6 +184,12 @@ class BaseUnlearner(MetaEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
             self.estimator_.fit(X_in, y_v if y is not None else y, **fit_params)
         if is_classifier(self.estimator_):
             self.classes_ = np.asarray(self.estimator_.classes_)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"The model knows only one class ({self.classes_.tolist()}); "
+                    f"{type(self).__name__} needs a classifier trained on at least 2 "
+                    "classes."
+                )
             if y_v is not None:
                 check_classification_targets_known(y_v, self.classes_)
         if self.keep_original:
@@ -263,6 +269,11 @@ class BaseUnlearner(MetaEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
             Xr_v = self._validate_X(X_retain, reset=False, name="X_retain")
             Xr = self._passthrough(X_retain, Xr_v)
             yr = None if y_retain is None else np.asarray(y_retain)
+            if yr is not None and yr.shape[0] != Xr_v.shape[0]:
+                raise ValueError(
+                    f"X_retain has {Xr_v.shape[0]} rows but y_retain has "
+                    f"{yr.shape[0]}."
+                )
             if yr is not None and hasattr(self, "classes_"):
                 check_classification_targets_known(yr, self.classes_, "y_retain")
         else:

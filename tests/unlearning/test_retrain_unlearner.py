@@ -140,3 +140,23 @@ def test_forgetting_a_whole_class_updates_classes(iris):
     u.unlearn(X[forget], y[forget], X[~forget], y[~forget])
     np.testing.assert_array_equal(u.classes_, [0, 2])
     assert u.predict_proba(X).shape == (150, 2)
+
+
+@pytest.mark.parametrize("cls_name", ["RetrainUnlearner", "SSDUnlearner"])
+def test_one_class_training_data_is_refused_by_name(cls_name):
+    import sktrust.unlearning as U
+
+    X = np.random.RandomState(0).randn(30, 3)
+    with pytest.raises(ValueError, match="only one class"):
+        getattr(U, cls_name)(MLPClassifier((4,), max_iter=5)).fit(X, np.zeros(30, int))
+
+
+def test_retain_labels_must_match_retain_rows_in_the_base_class():
+    X = np.random.RandomState(0).randn(40, 3)
+    y = np.arange(40) % 2
+    u = RetrainUnlearner(LogisticRegression()).fit(X, y)
+    before = u.estimator_.coef_.copy()
+    with pytest.raises(ValueError, match="X_retain has 35 rows but y_retain has 5"):
+        u.unlearn(X[:5], y[:5], X[5:], y[5:10])
+    np.testing.assert_array_equal(u.estimator_.coef_, before)
+    assert u.unlearn_history_ == []
