@@ -27,6 +27,9 @@ def sparsemax(z, axis=-1):
     [[1.0, 0.0, 0.0]]
     """
     z = np.moveaxis(np.asarray(z, dtype=float), axis, -1)
+    if z.ndim == 0 or z.shape[-1] == 0 or not np.all(np.isfinite(z)):
+        raise ValueError("sparsemax needs finite scores and a non-empty axis; "
+                         f"got shape {z.shape}.")
     zs = -np.sort(-z, axis=-1)
     k = np.arange(1, z.shape[-1] + 1)
     cum = np.cumsum(zs, axis=-1)

@@ -112,6 +112,9 @@ def dirichlet_opinion(evidence):
     ``Bal(a, b) = 1 - |a - b| / (a + b)``, and plausibility ``b + I``.
     """
     e = np.asarray(evidence, dtype=float)
+    if e.ndim != 2 or e.shape[1] == 0 or not np.all(np.isfinite(e)) or e.min(initial=0) < 0:
+        raise ValueError("evidence must be a 2-D array (n, K) of finite non-negative values; "
+                         f"got shape {e.shape}.")
     k = e.shape[1]
     S = e.sum(axis=1, keepdims=True) + k
     b = e / S

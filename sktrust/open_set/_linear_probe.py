@@ -247,6 +247,10 @@ def linear_probe_curve(X_train, y_train, X_test, y_test, *, sizes=None, n_repeat
 
     X_train, y_train = np.asarray(X_train, dtype=float), np.asarray(y_train)
     X_test, y_test = np.asarray(X_test, dtype=float), np.asarray(y_test)
+    for name, X_, y_ in (("train", X_train, y_train), ("test", X_test, y_test)):
+        if X_.ndim != 2 or y_.ndim != 1 or len(X_) != len(y_):
+            raise ValueError(f"X_{name} must be 2-D and y_{name} 1-D with one label per row; "
+                             f"got shapes {X_.shape} and {y_.shape}.")
     classes = np.unique(y_train)
     rng = check_random_state(random_state)
     if sizes is None:

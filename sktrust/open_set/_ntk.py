@@ -61,8 +61,13 @@ def ntk_kernel(rho, hermite_coefs, depth):
         return np.polynomial.polynomial.polyval(r, (a2 * powers)[1:]) if a2.size > 1 else (
             np.zeros_like(r))
 
+    if isinstance(depth, bool) or not isinstance(depth, Integral) or depth < 1:
+        raise ValueError(f"depth must be an int >= 1; got {depth!r}.")
+    rho = np.asarray(rho, dtype=float)
+    if not np.all(np.isfinite(rho)) or np.any(np.abs(rho) > 1.0 + 1e-6):
+        raise ValueError("rho must hold finite inner products of unit vectors, in [-1, 1].")
     slope = float(xi_prime(1.0))
-    rho = np.clip(np.asarray(rho, dtype=float), -1.0, 1.0)
+    rho = np.clip(rho, -1.0, 1.0)  # only rounding beyond +-1 is left to clip
     sigma, kernel, inv = rho, rho, 1.0  # inv = 1 / K^l(1)
     for _ in range(int(depth)):
         scale = 1.0 / (slope + inv)  # K^{l-1}(1) / K^l(1)

@@ -10,7 +10,21 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.utils import check_random_state
 
+from sktrust.metrics._open_set import _fpr_at_tpr
 from sktrust.utils._sklearn_compat import Interval, validate_params
+
+
+def _check_boxes(boxes, name):
+    """``boxes`` as a finite float array of shape (n, 4); a single box may be 1-D."""
+    arr = np.asarray(boxes, dtype=float)
+    if arr.size == 0:
+        return arr.reshape(0, 4)
+    arr = np.atleast_2d(arr)
+    if arr.ndim != 2 or arr.shape[1] != 4:
+        raise ValueError(f"{name} must have shape (n, 4); got {np.shape(boxes)}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or inf).")
+    return arr
 
 
 def box_iou(boxes_a, boxes_b):
@@ -26,8 +40,7 @@ def box_iou(boxes_a, boxes_b):
     >>> float(box_iou([[0, 0, 2, 2]], [[1, 0, 3, 2]])[0, 0])
     0.3333333333333333
     """
-    a = np.asarray(boxes_a, dtype=float).reshape(-1, 4)
-    b = np.asarray(boxes_b, dtype=float).reshape(-1, 4)
+    a, b = _check_boxes(boxes_a, "boxes_a"), _check_boxes(boxes_b, "boxes_b")
     if np.any(a[:, 2:] < a[:, :2]) or np.any(b[:, 2:] < b[:, :2]):
         raise ValueError("Boxes must be [x1, y1, x2, y2] with x2 >= x1 and y2 >= y1.")
     lo = np.maximum(a[:, None, :2], b[None, :, :2])
@@ -43,12 +56,18 @@ def _match(boxes_true, boxes_pred, box_scores, iou_threshold):
     """Greedy one-to-one matching by descending score; (scores, is_tp, n_true)."""
     scores, hits = [], []
     n_true = 0
+    if not len(boxes_true) == len(boxes_pred) == len(box_scores):
+        raise ValueError(
+            "boxes_true, boxes_pred and box_scores need one entry per image; got "
+            f"{len(boxes_true)}, {len(boxes_pred)} and {len(box_scores)}.")
     for gt, pred, sc in zip(boxes_true, boxes_pred, box_scores):
-        gt = np.asarray(gt, dtype=float).reshape(-1, 4)
-        pred = np.asarray(pred, dtype=float).reshape(-1, 4)
+        gt = _check_boxes(gt, "boxes_true")
+        pred = _check_boxes(pred, "boxes_pred")
         sc = np.asarray(sc, dtype=float).reshape(-1)
         if len(sc) != len(pred):
             raise ValueError("Each image needs one score per predicted box.")
+        if not np.all(np.isfinite(sc)):
+            raise ValueError("box_scores must be finite (no NaN or inf).")
         n_true += len(gt)
         iou = box_iou(pred, gt)
         used = np.zeros(len(gt), dtype=bool)
@@ -123,9 +142,7 @@ def _auroc(is_known, score):
 
 
 def _fpr95(is_known, score):
-    known = np.sort(score[is_known])
-    threshold = known[len(known) - int(np.ceil(0.95 * len(known) - 1e-9))]
-    return float(np.mean(score[~is_known] >= threshold))
+    return _fpr_at_tpr(score, is_known, 0.95)[0]
 
 
 def _bootstrap(stat, n, n_bootstrap, rng, confidence, valid=None):

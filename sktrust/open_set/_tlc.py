@@ -42,7 +42,21 @@ def fuse_opinions(belief_a, u_a, belief_b, u_b):
     ([[0.6, 0.2]], [0.2])
     """
     ba, bb = np.atleast_2d(belief_a).astype(float), np.atleast_2d(belief_b).astype(float)
-    ua, ub = np.asarray(u_a, dtype=float), np.asarray(u_b, dtype=float)
+    ua, ub = np.atleast_1d(u_a).astype(float), np.atleast_1d(u_b).astype(float)
+    if ba.ndim != 2 or ba.shape != bb.shape or ua.shape != (len(ba),) \
+            or ub.shape != (len(ba),):
+        raise ValueError(
+            "belief_a and belief_b must have the same shape (n, K) and u_a, u_b shape (n,); "
+            f"got {ba.shape}, {bb.shape}, {ua.shape} and {ub.shape}.")
+    if any(not np.all(np.isfinite(v)) or v.min(initial=0) < -1e-9
+           or v.max(initial=0) > 1 + 1e-9
+           for v in (ba, bb, ua, ub)):
+        raise ValueError("Opinion masses must be finite and in [0, 1].")
+    return _fuse_pair(ba, ua, bb, ub)
+
+
+def _fuse_pair(ba, ua, bb, ub):
+    """:func:`fuse_opinions` on validated float arrays (no checks: used per expert)."""
     conflict = ba.sum(1) * bb.sum(1) - (ba * bb).sum(1)
     norm = 1.0 - conflict
     belief = (ba * bb + ba * ub[:, None] + bb * ua[:, None]) / norm[:, None]
@@ -408,7 +422,7 @@ class TLCClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseEstimato
                 conflict = (b_all[:, j - 1].sum(1) * b_all[:, j].sum(1)
                             - (b_all[:, j - 1] * b_all[:, j]).sum(1))
                 new_code = w_code * u_all[:, j] / np.maximum(1.0 - conflict, 1e-12)
-                new_b, new_u = fuse_opinions(b_f, u_f, b_all[:, j], u_all[:, j])
+                new_b, new_u = _fuse_pair(b_f, u_f, b_all[:, j], u_all[:, j])
                 w_code = np.where(active, new_code, w_code)
                 b_f = np.where(active[:, None], new_b, b_f)
                 u_f = np.where(active, new_u, u_f)

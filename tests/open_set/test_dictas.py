@@ -236,3 +236,10 @@ def test_learned_generators_refuse_bad_auxiliary_data():
                                     "value": np.zeros((2, 2))}]).fit(X)
     with pytest.raises(ValueError, match="generators"):
         DictASDetector(generators=[{"query": np.eye(4)}]).fit(X)
+
+
+def test_sparsemax_refuses_nan_and_an_empty_axis():
+    with pytest.raises(ValueError, match="finite scores"):
+        sparsemax([[np.nan, 1.0]])
+    with pytest.raises(ValueError, match="non-empty axis"):
+        sparsemax(np.zeros((2, 0)))

@@ -255,3 +255,9 @@ def test_bad_inputs_are_refused(iris):
         EvidentialClassifier(max_epochs=1).fit(X[:10], y[:10])
     with pytest.raises(ValueError, match="NaN"):
         EvidentialClassifier(max_epochs=1).fit(np.where(X > 7, np.nan, X), y)
+
+
+def test_dirichlet_opinion_refuses_bad_evidence():
+    for bad in (np.ones(3), -np.ones((2, 3)), np.full((2, 3), np.nan)):
+        with pytest.raises(ValueError, match="evidence must be"):
+            dirichlet_opinion(bad)

@@ -106,3 +106,13 @@ def test_bad_inputs_are_refused(iris):
         InfiniteDepthNTKClassifier(depth=2, hermite_coefs=[1.0, 1.0]).fit(X, y)
     with pytest.raises(ValueError, match="one class"):
         InfiniteDepthNTKClassifier().fit(X[:10], y[:10])
+
+
+def test_ntk_kernel_refuses_bad_rho_and_depth():
+    a = [0.6, 0.8]
+    for rho in (2.0, np.nan):
+        with pytest.raises(ValueError, match="rho must"):
+            ntk_kernel(rho, a, 3)
+    for depth in (0, 2.5, True):
+        with pytest.raises(ValueError, match="depth must"):
+            ntk_kernel(0.5, a, depth)

@@ -97,3 +97,11 @@ def test_curve_has_every_row_and_every_draw_holds_all_classes(digits):
     assert Recorder.seen == [10] * 6
     ax = plot_linear_probe_curve(curve)
     assert len(ax.get_lines()) == 2
+
+
+def test_curve_refuses_labels_that_do_not_match_the_rows(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="one label per row"):
+        linear_probe_curve(X, y[:10], X, y, sizes=[30], n_repeats=1)
+    with pytest.raises(ValueError, match="one label per row"):
+        linear_probe_curve(X, y, X, y[:-1], sizes=[30], n_repeats=1)

@@ -114,3 +114,26 @@ def test_bad_inputs_are_refused():
         open_world_report([1, 0], [0.1, 0.2], boxes_true=[[], []])
     with pytest.raises(ValueError, match="No ground-truth"):
         average_precision([[]], [[[0, 0, 1, 1]]], [[0.5]])
+
+
+def test_malformed_boxes_and_scores_are_refused_with_a_clear_message():
+    box = [[0, 0, 1, 1]]
+    with pytest.raises(ValueError, match="finite"):
+        box_iou([[0, 0, np.nan, 1]], box)
+    with pytest.raises(ValueError, match=r"shape \(n, 4\)"):
+        box_iou([[0, 0, 1]], box)
+    with pytest.raises(ValueError, match="one entry per image"):
+        average_precision([box, box], [box], [[0.5]])
+    with pytest.raises(ValueError, match="box_scores must be finite"):
+        average_precision([box], [box], [[np.nan]])
+
+
+def test_report_fpr_at_95tpr_equals_the_metric():
+    from sktrust.metrics import fpr_at_tpr
+
+    rng = np.random.RandomState(0)
+    y_known = rng.rand(200) < 0.6
+    score = rng.normal(size=200) + y_known
+    report = open_world_report(y_known, score, n_bootstrap=10, random_state=0)
+    expected = fpr_at_tpr(np.where(y_known, 0, -1), score, tpr=0.95)
+    assert report["detection"]["fpr_at_95tpr"]["value"] == pytest.approx(expected, abs=1e-12)

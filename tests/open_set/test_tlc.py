@@ -125,3 +125,15 @@ def test_bad_inputs_are_refused(iris):
         TLCClassifier(max_epochs=1).fit(X[:10], y[:10])
     with pytest.raises(ValueError, match="n_experts"):
         TLCClassifier(n_experts=0).fit(X, y)
+
+
+def test_fuse_opinions_refuses_mismatched_or_invalid_masses():
+    b, u = np.full((2, 3), 0.2), np.full(2, 0.4)
+    with pytest.raises(ValueError, match="same shape"):
+        fuse_opinions(b, u, b[:, :2], u)
+    with pytest.raises(ValueError, match="same shape"):
+        fuse_opinions(b, np.full(3, 0.4), b, u)
+    with pytest.raises(ValueError, match="finite and in"):
+        fuse_opinions(np.full((2, 3), np.nan), u, b, u)
+    with pytest.raises(ValueError, match="finite and in"):
+        fuse_opinions(-b, u, b, u)
