@@ -89,9 +89,10 @@ HEURISTICS = {"info_gain": info_gain, "gini": gini_score}
 
 def _is_missing(values, missing_token):
     values = np.asarray(values, dtype=object)
-    missing = pd.isna(values)
-    if values.dtype == object:
-        missing |= np.isin(values, ["", missing_token])
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    # Compare only the present values: ``pd.NA == ""`` has no truth value.
+    present = ~missing
+    missing[present] = np.isin(values[present], ["", missing_token])
     return missing
 
 

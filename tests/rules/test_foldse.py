@@ -323,3 +323,30 @@ def test_multiclass_rules_are_an_ordered_list_with_majority_default():
     # to the training majority class instead of FOLD-RM's "no answer".
     assert clf.predict(pd.DataFrame({"x0": ["?"], "noise": [0.5]}))[0] == "c"
     assert "rules are tried in order" in clf.export_text()
+
+
+@pytest.mark.parametrize(
+    "dtype, values",
+    [
+        (object, ["x", pd.NA, "y"]),
+        ("string", ["x", None, "y"]),
+        ("category", ["x", None, "y"]),
+        ("Int64", [1, None, 3]),
+        ("Float64", [1.5, None, 3.0]),
+    ],
+)
+def test_pandas_na_in_nullable_columns_is_the_missing_token(dtype, values):
+    # pd.NA has no truth value; it must read as missing like NaN, not crash.
+    y = np.array([0, 1, 1] * 10)
+    X = pd.DataFrame({"a": pd.array(values * 10, dtype=dtype)})
+    clf = FOLDSEClassifier(tail=0, positive_label=1).fit(X, y)
+    assert clf.score(X, y) == 1.0
+    np.testing.assert_array_equal(clf.predict(X.iloc[[1]]), [1])
+    # The same program as with NaN for the missing value.
+    X_nan = pd.DataFrame({"a": np.array([v if v is not None and v is not pd.NA else np.nan
+                                         for v in values] * 10, dtype=object)})
+    if dtype in ("Int64", "Float64"):
+        X_nan = X_nan.astype(float)
+    ref = FOLDSEClassifier(tail=0, positive_label=1).fit(X_nan, y)
+    assert clf.rules_ == ref.rules_
+    np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X_nan))
