@@ -67,6 +67,29 @@ def _shapley_kernel_masks(d, n, rng):
     return Z, np.ones(n)
 
 
+def _check_fidelity_sample(out, d):
+    """``(X_tilde, weights)`` from a fidelity sampler's output, checked."""
+    # A sampler of the explainer's kind, (X_tilde, Z, weights), works too.
+    if not isinstance(out, tuple) or len(out) not in (2, 3):
+        raise ValueError(
+            "a neighbourhood sampler(x, n, rng) must return (X_tilde, weights) or "
+            f"(X_tilde, Z, weights); got {type(out).__name__}."
+        )
+    Xt, w = (out[0], out[2]) if len(out) == 3 else out
+    Xt, w = np.asarray(Xt, dtype=float), np.asarray(w, dtype=float)
+    if Xt.ndim != 2 or Xt.shape[1] != d or len(Xt) < 1 or w.shape != (len(Xt),):
+        raise ValueError(
+            f"the neighbourhood sampler returned X_tilde of shape {Xt.shape} and weights of "
+            f"shape {w.shape}; expected (m, {d}) with m >= 1 and (m,)."
+        )
+    if not (np.all(np.isfinite(Xt)) and np.all(np.isfinite(w))):
+        raise ValueError("the neighbourhood sampler returned NaN or infinite values.")
+    if np.any(w < 0) or not w.sum() > 0:
+        raise ValueError("the neighbourhood sampler's weights must be non-negative with a "
+                         "positive sum.")
+    return Xt, w
+
+
 class LocalFunctionApproximationExplainer(BaseExplainer):
     """Eight attribution methods, each a local linear fit of the model around ``x``.
 
@@ -423,14 +446,15 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
                 return v, c, v
             return v, c + v.sum(), np.where(moved, v / span, 0.0)
         if method == "kernel_shap":
-            Xt, Z, w = self._neighbourhood(method, x, n, rng)
             fb = self._f(b[None], t)[0]
             delta = fx - fb
-            y = self._f(Xt, t) - fb - Z[:, -1] * delta
             v = np.empty(d)
             if d == 1:
+                # Efficiency alone decides; there is no non-trivial coalition to sample.
                 v[0] = delta
             else:
+                Xt, Z, w = self._neighbourhood(method, x, n, rng)
+                y = self._f(Xt, t) - fb - Z[:, -1] * delta
                 v[:-1] = _wls(Z[:, :-1] - Z[:, -1:], y, w)
                 v[-1] = delta - v[:-1].sum()
             return v, fx, np.where(moved, v / span, 0.0)
@@ -504,7 +528,9 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
                 f"neighbourhood must be one of {NEIGHBOURHOODS} or a callable "
                 f"sampler(x, n, rng) -> (X_tilde, weights); got {neighbourhood!r}."
             )
-        n = self.n_perturb if n_perturb is None else int(n_perturb)
+        n = self.n_perturb if n_perturb is None else n_perturb
+        if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n_perturb must be a positive integer or None; got {n_perturb!r}.")
         X = X.astype(float)
         _, g_at_x, slopes, targets = self._explain_rows(X, np.random.default_rng(self.seed_))
         # Evaluation draws are independent of the draws that fitted g.
@@ -512,10 +538,7 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
         losses = np.empty(len(X))
         for i, (x, t) in enumerate(zip(X, targets)):
             if callable(neighbourhood):
-                out = neighbourhood(x.copy(), n, rng)
-                # A sampler of the explainer's kind, (X_tilde, Z, weights), works too.
-                Xt, w = (out[0], out[2]) if len(out) == 3 else out
-                Xt, w = np.asarray(Xt, dtype=float), np.asarray(w, dtype=float)
+                Xt, w = _check_fidelity_sample(neighbourhood(x.copy(), n, rng), len(x))
             else:
                 Xt, _, w = self._sample(neighbourhood, x, n, rng)
             g = g_at_x[i] + (Xt - x) @ slopes[i]

@@ -318,3 +318,28 @@ def test_bad_samplers_raise_clear_errors(data, linear):
         exp = LFA(linear, method="c_lime", sampler=sampler).fit(X)
         with pytest.raises(ValueError, match=message):
             exp.explain(X[:1])
+
+
+def test_kernel_shap_on_one_feature_is_the_whole_difference_to_the_baseline(data):
+    # One feature: efficiency alone gives phi = f(x) - f(b); no coalition to sample.
+    X, y = data
+    lr = LogisticRegression().fit(X[:, :1], y)
+    exp = LFA(lr, method="kernel_shap", baseline="mean", n_perturb=10).fit(X[:, :1])
+    out = exp.explain(X[:4, :1])
+    p = lr.predict_proba(X[:4, :1])[:, 1]
+    pb = lr.predict_proba(exp.baseline_[None])[0, 1]
+    np.testing.assert_allclose(out.values[:, 0], p - pb, atol=1e-12)
+    np.testing.assert_allclose(out.base_values, pb, atol=1e-12)
+
+
+def test_local_fidelity_rejects_bad_budgets_and_bad_sampler_output(data, linear):
+    X, _ = data
+    exp = LFA(linear, method="c_lime", n_perturb=50, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="n_perturb must be a positive integer"):
+        exp.local_fidelity(X[:2], n_perturb=0)
+    with pytest.raises(ValueError, match="must return"):
+        exp.local_fidelity(X[:2], lambda x, n, rng: np.zeros(3))
+    with pytest.raises(ValueError, match=r"expected \(m, 8\)"):
+        exp.local_fidelity(X[:2], lambda x, n, rng: (np.zeros((n, 3)), np.ones(n)))
+    with pytest.raises(ValueError, match="non-negative"):
+        exp.local_fidelity(X[:2], lambda x, n, rng: (np.tile(x, (n, 1)), -np.ones(n)))
