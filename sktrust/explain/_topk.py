@@ -71,7 +71,8 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
     surrogate : classifier, default=None
         Interpretable model fitted on the top-k features, e.g. a rule learner;
         ``None`` is ``DecisionTreeClassifier(max_depth=max_depth)``. It is
-        cloned. ``rules`` and ``explain_local`` need a decision tree.
+        cloned. ``rules`` and ``explain_local`` need a decision tree or a
+        :class:`~sktrust.rules.FOLDSEClassifier`.
     max_depth : int, default=5
         Depth of the default tree surrogate.
     importance : tuple of {"permutation", "sensitivity", "gradient", "embedding"}, \
@@ -427,11 +428,63 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
         check_is_fitted(self, "surrogate_")
         if not hasattr(self.surrogate_, "tree_"):
             raise TypeError(
-                "rules and explain_local read the paths of a decision tree surrogate; "
-                f"this surrogate is a {type(self.surrogate_).__name__}. Use its own "
-                "export (e.g. export_text) instead."
+                "rules and explain_local read the paths of a decision tree surrogate or "
+                "the program of a FOLDSEClassifier surrogate; this surrogate is a "
+                f"{type(self.surrogate_).__name__}. Use its own export (e.g. export_text) "
+                "instead."
             )
         return self.surrogate_.tree_
+
+    def _is_rule_list(self):
+        """Whether the surrogate is a FOLD rule learner (read through its public attributes)."""
+        check_is_fitted(self, "surrogate_")
+        return all(hasattr(self.surrogate_, a) for a in
+                   ("flat_rules_", "rules_", "rule_class_counts_", "default_class_"))
+
+    def _fold_rules(self):
+        """One dict per top-level FOLD rule, then one for "no rule fires".
+
+        The surrogate saw the top-k columns as ``x0, x1, ...``; conditions
+        name the original columns.
+        """
+        sur = self.surrogate_
+        names = self._names()
+
+        def name(f):
+            return names[int(f[1:])]
+
+        def plain(op):
+            # FOLD's tidy form "not <=" is ">" here: the columns are all numbers.
+            return {"not <=": ">", "not >": "<="}.get(op, op)
+
+        def literal(f, op, v):
+            v = f"{v:.4g}" if isinstance(v, float) else repr(v)
+            return f"{name(f)} {plain(op)} {v}"
+
+        clauses = {head: (lits, abn) for head, lits, abn in sur.flat_rules_[len(sur.rules_):]}
+
+        def body(lits, abn):
+            text = " and ".join(literal(*lt) for lt in lits) or "always"
+            for a in abn:
+                text += f" unless ({body(*clauses[a])})"
+            return text
+
+        counts = sur.rule_class_counts_
+        total = counts.sum()
+        out = []
+        for k, (head, lits, abn) in enumerate(sur.flat_rules_[:len(sur.rules_)]):
+            out.append({"rule": body(lits, abn), "head": head, "lits": lits, "row": k})
+        out.append({"rule": "no rule fires", "head": sur.default_class_, "lits": [],
+                    "row": len(sur.rules_)})
+        for r in out:
+            row = r.pop("row")
+            n = counts[row].sum()
+            c = int(np.flatnonzero(sur.classes_ == r["head"])[0])
+            r["conditions"] = [(name(f), plain(op), v) for f, op, v in r.pop("lits")]
+            r["prediction"] = r.pop("head")
+            r["support"] = float(n / total)
+            r["confidence"] = float(counts[row, c] / n) if n > 0 else float("nan")
+        return out
 
     def _names(self):
         names = self._feature_names()
@@ -467,8 +520,15 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
             operator, threshold)), ``"prediction"`` (class), ``"support"``
             (fraction of surrogate training rows reaching the leaf) and
             ``"confidence"`` (fraction of them whose black-box prediction is
-            that class), by decreasing support.
+            that class), by decreasing support. With a ``FOLDSEClassifier``
+            surrogate: one entry per top-level rule, in the order the rules
+            are tried, then ``"no rule fires"`` (the default class);
+            ``"conditions"`` is the rule's body (exceptions are in
+            ``"rule"`` as ``unless (...)``) and ``"support"`` counts the rows
+            the rule decides (the first rule that fires).
         """
+        if self._is_rule_list():
+            return self._fold_rules()
         tree = self._tree()
         names = self._names()
         out = []
@@ -502,9 +562,18 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
             Per row: ``"rule"``, ``"prediction"``, ``"counterfactual"`` (a
             full-width row, or None when every leaf predicts one class),
             ``"counterfactual_prediction"`` and ``"changes"`` ({feature name:
-            (old, new)}).
+            (old, new)}). With a ``FOLDSEClassifier`` surrogate, ``"rule"`` is
+            the text of the rule that decided the row (as in :meth:`rules`)
+            and no counterfactual is searched (``None`` and ``{}``).
         """
         Xk = self._top(X)
+        if self._is_rule_list():
+            texts = [r["rule"] for r in self._fold_rules()]
+            decisions = self.surrogate_.explain(Xk).decisions
+            return [{"rule": texts[-1 if d["rule"] is None else d["rule"]],
+                     "prediction": self.surrogate_.predict(xk[None])[0],
+                     "counterfactual": None, "counterfactual_prediction": None,
+                     "changes": {}} for d, xk in zip(decisions, Xk)]
         X_full = validate_data(self, X, reset=False, dtype="numeric").astype(float)
         tree = self._tree()
         paths = self._leaf_paths()

@@ -213,3 +213,39 @@ def test_embedding_probe_needs_a_hidden_layer(narrow):
     assert set(exp.probe_scores_) == {"sensitivity"}
     with pytest.raises(ValueError, match="None of the probes"):
         TopKSurrogateExplainer(lr, k=5, importance=("embedding",), random_state=0).fit(X, y)
+
+
+def test_a_rule_learner_surrogate_gives_global_rules_and_local_explanations(breast_cancer):
+    import pandas as pd
+    from sklearn.ensemble import RandomForestClassifier
+
+    from sktrust.rules import FOLDSEClassifier
+
+    X, y = breast_cancer
+    names = [f"col_{j}" for j in range(X.shape[1])]
+    X = pd.DataFrame(X, columns=names)
+    exp = TopKSurrogateExplainer(RandomForestClassifier(n_estimators=20, random_state=0),
+                                 k=3, surrogate=FOLDSEClassifier(tail=0),
+                                 random_state=0).fit(X, y)
+    rules = exp.rules()
+    top = set(exp.get_feature_names_out())
+    assert rules[-1]["rule"] == "no rule fires"
+    assert abs(sum(r["support"] for r in rules) - 1.0) < 1e-9
+    assert any("unless" in r["rule"] for r in rules)  # exceptions are shown
+    for r in rules[:-1]:
+        assert {f for f, _, _ in r["conditions"]} <= top  # original names, not x0
+    # Each training row is explained by the rule that decides it, and the
+    # rules' supports are exactly those shares.
+    X_train = X.iloc[exp._train_rows]
+    local = exp.explain_local(X_train)
+    texts = [r["rule"] for r in rules]
+    share = np.bincount([texts.index(e["rule"]) for e in local], minlength=len(rules))
+    np.testing.assert_allclose(share / len(local), [r["support"] for r in rules])
+    pred = exp.predict(X_train)
+    for row, p, e in zip(X_train.to_numpy(), pred, local):
+        assert e["prediction"] == p
+        rule = rules[texts.index(e["rule"])]
+        assert rule["prediction"] == p
+        for f, op, v in rule["conditions"]:
+            value = row[names.index(f)]
+            assert value <= v if op == "<=" else value > v
