@@ -45,3 +45,25 @@ def test_rules_section_multiclass():
     # One rule per class at least, except the default class.
     assert report["rules"]["n_rules"] >= 2
     assert "rules are tried in order" in report["rules"]["program"]
+
+
+def test_rules_section_reads_a_csv_column_of_numbers_with_question_marks_as_numbers(tmp_path):
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    n = 200
+    age = rng.randint(20, 81, n)
+    y = np.where(age > 50, "old", "young")
+    cells = age.astype(object)
+    cells[rng.rand(n) < 0.05] = "?"
+    colour = rng.choice(["red", "blue"], n)
+    path = tmp_path / "ages.csv"
+    pd.DataFrame({"age": cells, "colour": colour, "label": y}).to_csv(path, index=False)
+    data = pd.read_csv(path)
+    assert not pd.api.types.is_numeric_dtype(data["age"].dtype)  # text, as read
+    rules = audit(data.drop(columns="label"), data["label"], sections=["rules"],
+                  cv=3)["rules"]
+    # One threshold on age, not one equality literal per age seen.
+    assert "age(X,N1), N1" in rules["program"]
+    assert "age(X,'" not in rules["program"].replace("age(X,'?')", "")
+    assert rules["accuracy"]["foldse"]["accuracy_mean"] >= 0.9
