@@ -180,3 +180,16 @@ def test_cross_validation_uses_no_more_folds_than_the_rarest_class(duplicated):
         wf = ShapWorkflowExplainer(_rf(5), cv=5, n_repeats=1, random_state=0).fit(X, y3)
     assert wf._cv(y3).get_n_splits() == 3
     assert len(wf.selected_features_) >= 1
+
+
+def test_empty_data_raises_a_clear_error(duplicated):
+    X, y = duplicated
+    with pytest.raises(ValueError, match="0 sample"):
+        ShapWorkflowExplainer(_rf(5)).fit(X[:0], y[:0])
+    wf = ShapWorkflowExplainer(_rf(5), forward_selection=False, n_repeats=1,
+                               random_state=0).fit(X, y)
+    for call in (wf.predict, wf.predict_proba, wf.transform, wf.explain, wf.explain_aspects):
+        with pytest.raises(ValueError, match="0 sample"):
+            call(X[:0])
+    with pytest.raises(ValueError, match="0 sample"):
+        wf.importance_table(X[:0], y[:0])

@@ -164,3 +164,18 @@ def test_bad_inputs_raise_clear_errors():
         clf.predict(X_nan)
     with pytest.raises(ValueError, match="not seen in fit"):
         clf.partial_fit(X, np.where(y == 1, 5, 0))
+
+
+def test_empty_data_raises_a_clear_error_in_fit_partial_fit_and_predict():
+    X, y = _make(100)
+    with pytest.raises(ValueError, match="0 sample"):
+        FEAMOEClassifier().fit(X[:0], y[:0])
+    with pytest.raises(ValueError, match="0 sample"):
+        FEAMOEClassifier().partial_fit(X[:0], y[:0], classes=[0, 1])
+    clf = FEAMOEClassifier(sensitive_feature=4, epochs=2, random_state=0).fit(X, y)
+    for call in (clf.predict, clf.predict_proba, clf.shap_values, clf.gate_proba):
+        with pytest.raises(ValueError, match="0 sample"):
+            call(X[:0])
+    with pytest.raises(ValueError, match="0 sample"):
+        clf.partial_fit(X[:0], y[:0])
+    assert len(clf.history_) == 1  # the refused window left no trace
