@@ -639,7 +639,7 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
                 lits, excs = compiled[k]
                 for f, _, _ in lits:
                     values[i, f] += 1
-                text = f"{pred[i]!r} by rule {k + 1}:\n" + _explain_rule(
+                text = f"{_py(pred[i])!r} by rule {k + 1}:\n" + _explain_rule(
                     compiled[k], numbers, tokens, row, names, 1
                 )
             else:
@@ -656,7 +656,7 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
                         f"  rule {r + 1} ({self.rules_[r][0]!r}) does not fire:\n"
                         + _explain_rule(rule, numbers, tokens, row, names, 2)
                     )
-                text = f"{pred[i]!r} by default, no rule fired:\n" + "\n".join(parts)
+                text = f"{_py(pred[i])!r} by default, no rule fired:\n" + "\n".join(parts)
             decisions.append(
                 {"prediction": _py(pred[i]), "rule": k if k >= 0 else None, "text": text}
             )

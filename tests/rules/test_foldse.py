@@ -350,3 +350,13 @@ def test_pandas_na_in_nullable_columns_is_the_missing_token(dtype, values):
     ref = FOLDSEClassifier(tail=0, positive_label=1).fit(X_nan, y)
     assert clf.rules_ == ref.rules_
     np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X_nan))
+
+
+def test_explain_text_shows_integer_labels_as_python_values():
+    # numpy 2 writes repr(np.int64(1)) as "np.int64(1)"; the text shows "1".
+    X = np.array([[1.0], [2.0], [3.0], [4.0]] * 5)
+    y = np.array([0, 0, 1, 1] * 5)
+    clf = FOLDSEClassifier(tail=0, positive_label=1).fit(X, y)
+    texts = [d["text"] for d in clf.explain(X[:4]).decisions]
+    assert texts[0].startswith("0 by default") and texts[2].startswith("1 by rule 1")
+    assert not any("np." in t for t in texts)
