@@ -62,6 +62,9 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         boolean mask). ``"auto"``: bool, category and string columns, and
         object columns holding no number. In the other (numeric) columns,
         numbers and numeric strings are numbers and anything else is a token.
+        A CSV column of numbers with ``?`` loads as text and "auto" reads it
+        as categories: read the file with ``na_values="?"`` or list the
+        categorical columns here.
     positive_label : object, default=None
         Class the binary program describes (rules conclude it; everything
         else is the other class). ``None`` takes the majority class, as the
