@@ -253,10 +253,16 @@ class TestableHalfspaceClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if len(self.classes_) != 2:
             raise ValueError("y has only one class; TestableHalfspaceClassifier needs 2.")
-        lo, hi = self.band_tol
+        band = np.asarray(self.band_tol, dtype=object)
+        lo, hi = (band.tolist() if band.shape == (2,) and all(
+            isinstance(v, Real) for v in band.tolist()) else (1.0, 0.0))
         if not 0 <= lo <= hi:
             raise ValueError(f"band_tol must be (low, high) with 0 <= low <= high; got "
                              f"{self.band_tol}.")
+        if not len(self.sigmas) or not all(
+                isinstance(v, Real) and 0 < v < np.inf for v in self.sigmas):
+            raise ValueError(f"sigmas must be a non-empty sequence of positive band widths; "
+                             f"got {self.sigmas!r}.")
         s_all = np.where(y == self.classes_[1], 1.0, -1.0)
         rng = check_random_state(self.random_state)
         order = rng.permutation(len(y))
@@ -327,10 +333,17 @@ class TestableHalfspaceClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         if self.fallback_ is not None:
+            if not hasattr(self.fallback_, "decision_function"):
+                raise AttributeError(
+                    f"The fallback {type(self.fallback_).__name__} in use has no "
+                    "decision_function; use predict.")
             return self.fallback_.decision_function(X)
         return self._transform(X) @ self.coef_[0]
 
     def predict(self, X):
-        """Class of each row: ``classes_[1]`` where the decision function is > 0."""
+        """Class of each row: ``classes_[1]`` where ``<w, x> > 0``; the fallback's when in use."""
+        check_is_fitted(self, "coef_")
+        if self.fallback_ is not None:
+            return self.fallback_.predict(validate_data(self, X, reset=False, dtype=np.float64))
         d = self.decision_function(X)
         return self.classes_[(d > 0).astype(int)]

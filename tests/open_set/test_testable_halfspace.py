@@ -95,3 +95,27 @@ def test_bad_inputs_are_refused():
         TestableHalfspaceClassifier().fit(X, np.arange(200) % 3)
     with pytest.raises(ValueError, match="band_tol"):
         TestableHalfspaceClassifier(band_tol=(2.0, 0.5)).fit(X, y)
+
+
+def test_a_fallback_without_decision_function_still_predicts():
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = _non_gaussian(1, n=600)
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0)
+    fb = TestableHalfspaceClassifier(on_reject="fallback", fallback_estimator=tree,
+                                     max_iter=50, random_state=0).fit(X, y)
+    assert not fb.certified_
+    np.testing.assert_array_equal(fb.predict(X), tree.fit(X, y).predict(X))
+    with pytest.raises(AttributeError, match="no decision_function"):
+        fb.decision_function(X)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"sigmas": ()}, "sigmas"),
+    ({"sigmas": (0.1, -0.2)}, "sigmas"),
+    ({"band_tol": (0.5, 1.0, 2.0)}, "band_tol"),
+])
+def test_empty_or_negative_sigmas_and_malformed_band_tol_are_refused(params, match):
+    X, y, _ = _massart(0, n=200, d=3)
+    with pytest.raises(ValueError, match=match):
+        TestableHalfspaceClassifier(max_iter=5, **params).fit(X, y)
