@@ -5,6 +5,7 @@
 
 import copy
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -22,6 +23,47 @@ def check_two_classes(estimator, classes):
         raise ValueError(
             f"y has only one class; {type(estimator).__name__} needs at least 2 classes."
         )
+
+
+def check_threshold(estimator, low=-np.inf, high=np.inf):
+    """Raise a ValueError when a float ``threshold`` is not finite or outside [low, high].
+
+    ``[low, high]`` is the range of ``estimator.score_samples``: a threshold
+    outside it would reject every row or none.
+    """
+    t = estimator.threshold
+    if t is None or isinstance(t, str):
+        return
+    if not (np.isfinite(t) and low <= t <= high):
+        span = "a finite number" if np.isinf(low) and np.isinf(high) else (
+            f"in [{low:g}, {high:g}], the range of score_samples")
+        raise ValueError(
+            f"threshold={t!r} is out of range for {type(estimator).__name__}: it must be "
+            f"{span}; or use threshold='auto' with known_rate."
+        )
+
+
+class _KeepLabelTypesMixin:
+    """Open-set ``predict`` that keeps the type of every label.
+
+    ``OpenSetMixin`` stacks the classes and ``unknown_label`` into one numpy
+    array, so integer classes with ``unknown_label="unknown"`` came back as the
+    strings ``"0"``, ``"1"``, ... Here the output keeps the classes' dtype when
+    the unknown label is of the same kind (numbers with a number, strings with
+    a string) and is an object array otherwise.
+    """
+
+    def _output_labels(self, closed, known):
+        if known is None or np.all(known):
+            return closed
+        closed, label = np.asarray(closed), self.unknown_label
+        kind, label_kind = closed.dtype.kind, np.asarray(label).dtype.kind
+        same_kind = label is not None and (
+            (kind in "iuf" and label_kind in "iuf") or (kind == label_kind == "U"))
+        dtype = np.result_type(closed.dtype, np.asarray(label).dtype) if same_kind else object
+        out = closed.astype(dtype, copy=True)
+        out[~np.asarray(known)] = label
+        return out
 
 
 def encode_labels(estimator, y):

@@ -6,7 +6,7 @@
 import numpy as np
 
 from sktrust.base import OpenSetMixin
-from sktrust.open_set._common import check_two_classes
+from sktrust.open_set._common import check_threshold, check_two_classes
 from sktrust.open_set._scores import PostHocOpenSetClassifier
 from sktrust.utils._sklearn_compat import HasMethods, StrOptions, _fit_context, validate_data
 
@@ -49,8 +49,9 @@ class COSTARROpenSet(PostHocOpenSetClassifier):
 
     so it is known when its logit is high *and* its features, both before and
     after the class weights act on them, look like those of its class. Scores
-    lie in [0, 1]. It works post hoc on ``LogisticRegression`` / ``LinearSVC``
-    (``f`` is the input), ``MLPClassifier`` (``f`` is the last hidden layer),
+    lie in [0, 1]. It works post hoc on ``LogisticRegression`` and binary
+    ``LinearSVC`` (``f`` is the input; a multiclass ``LinearSVC`` is
+    one-vs-rest and refused), ``MLPClassifier`` (``f`` is the last hidden layer),
     pipelines ending in them, and skorch nets with ``features`` / ``head``.
 
     Read more in the :ref:`User Guide <open_set>`.
@@ -78,7 +79,8 @@ class COSTARROpenSet(PostHocOpenSetClassifier):
     unknown_label : int, float, str or None, default=-1
         Label returned for rejected rows; must not be a training class.
     threshold : None, "auto" or float, default=None
-        Rejection threshold on ``score_samples``; ``None`` never rejects.
+        Rejection threshold on ``score_samples``; ``None`` never rejects. A
+        float must lie in [0, 1], the range of the score.
     known_rate : float, default=0.95
         Fraction of training rows kept as known when ``threshold="auto"``.
 
@@ -168,6 +170,7 @@ class COSTARROpenSet(PostHocOpenSetClassifier):
         self.classes_ = np.asarray(self.estimator_.classes_)
         check_two_classes(self, self.classes_)
         self._check_unknown_label()
+        check_threshold(self, 0.0, 1.0)
 
         f, W, b = self._parts(X)
         logits = f @ W.T + b

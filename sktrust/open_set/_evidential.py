@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
-from sktrust.open_set._common import encode_labels
+from sktrust.open_set._common import _KeepLabelTypesMixin, check_threshold, encode_labels
 from sktrust.open_set._rbf_head import RBFEvidenceMLP
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
@@ -183,7 +183,8 @@ def _evidential_net_class():
 _SCORES = ("uncertainty", "ignorance", "max_probability")
 
 
-class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseEstimator):
+class EvidentialClassifier(TorchStateMixin, _KeepLabelTypesMixin, OpenSetMixin, ClassifierMixin,
+                           BaseEstimator):
     """Classifier that answers one class, a short list, or "I don't know".
 
     A net outputs non-negative evidence per class (``softplus`` of its raw
@@ -235,7 +236,8 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
     device : str, default="auto"
     unknown_label : int, float, str or None, default=-1
     threshold : None, "auto" or float, default=None
-        Rejection threshold on ``score_samples``; ``None`` never rejects.
+        Rejection threshold on ``score_samples``; ``None`` never rejects. A
+        float must lie in [0, 1], the range of the score.
     known_rate : float, default=0.95
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation and batch order.
@@ -379,6 +381,7 @@ class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseE
         X, y = validate_data(self, X, y, dtype=np.float32)
         y_idx = encode_labels(self, y).astype(np.int64)
         self._check_unknown_label()
+        check_threshold(self, 0.0, 1.0)
         with torch_seed(self.random_state):
             self.net_ = self._rebuild_net()
             if self.verbose:

@@ -10,7 +10,12 @@ from scipy.special import logsumexp, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 
 from sktrust.base import OpenSetMixin
-from sktrust.open_set._common import _PostHocMixin, check_two_classes
+from sktrust.open_set._common import (
+    _KeepLabelTypesMixin,
+    _PostHocMixin,
+    check_threshold,
+    check_two_classes,
+)
 from sktrust.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -109,7 +114,7 @@ def classifier_logits(estimator, X):
     )
 
 
-class PostHocOpenSetClassifier(_PostHocMixin, OpenSetMixin, ClassifierMixin,
+class PostHocOpenSetClassifier(_PostHocMixin, _KeepLabelTypesMixin, OpenSetMixin, ClassifierMixin,
                                MetaEstimatorMixin, BaseEstimator):
     """Open-set recognition with a post-hoc score on any classifier.
 
@@ -138,7 +143,8 @@ class PostHocOpenSetClassifier(_PostHocMixin, OpenSetMixin, ClassifierMixin,
     unknown_label : int, float, str or None, default=-1
         Label returned for rejected rows; must not be a training class.
     threshold : None, "auto" or float, default=None
-        Rejection threshold on ``score_samples``.
+        Rejection threshold on ``score_samples``; a finite float, in [0, 1]
+        for ``method="msp"``.
     known_rate : float, default=0.95
         Fraction of training rows kept as known when ``threshold="auto"``.
 
@@ -196,6 +202,7 @@ class PostHocOpenSetClassifier(_PostHocMixin, OpenSetMixin, ClassifierMixin,
         self.classes_ = np.asarray(self.estimator_.classes_)
         check_two_classes(self, self.classes_)
         self._check_unknown_label()
+        check_threshold(self, *((0.0, 1.0) if self.method == "msp" else ()))
         self._set_threshold(self._score(X))
         return self
 

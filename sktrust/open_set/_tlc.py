@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
-from sktrust.open_set._common import encode_labels
+from sktrust.open_set._common import _KeepLabelTypesMixin, check_threshold, encode_labels
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
 
@@ -197,7 +197,8 @@ def _tlc_net_class():
     return _TLCNet
 
 
-class TLCClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseEstimator):
+class TLCClassifier(TorchStateMixin, _KeepLabelTypesMixin, OpenSetMixin, ClassifierMixin,
+                    BaseEstimator):
     """Long-tailed classifier whose evidential experts say how far to trust it.
 
     Several expert heads on a shared trunk each give Dirichlet evidence
@@ -380,6 +381,7 @@ class TLCClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin, BaseEstimato
         X, y = validate_data(self, X, y, dtype=np.float32)
         y_idx = encode_labels(self, y).astype(np.int64)
         self._check_unknown_label()
+        check_threshold(self)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_)).astype(float)
         with torch_seed(self.random_state):
             self.net_ = self._rebuild_net()

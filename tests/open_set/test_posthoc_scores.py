@@ -7,7 +7,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
 from sktrust.open_set import (
+    COSTARROpenSet,
+    EvidentialClassifier,
     PostHocOpenSetClassifier,
+    TLCClassifier,
     energy_score,
     max_logit_score,
     msp_score,
@@ -83,3 +86,49 @@ def test_decision_function_is_the_closed_set_one(breast_cancer):
     lr = LogisticRegression(max_iter=500).fit(X, y)
     clf = PostHocOpenSetClassifier(lr).fit(X, y)
     np.testing.assert_allclose(clf.decision_function(X), lr.decision_function(X))
+
+
+@pytest.mark.parametrize("make, bad", [
+    (lambda t: PostHocOpenSetClassifier(threshold=t), [np.nan, np.inf, -np.inf]),
+    (lambda t: PostHocOpenSetClassifier(method="msp", threshold=t), [1.5, -0.1, np.nan]),
+    (lambda t: COSTARROpenSet(threshold=t), [1.5, -3.0, np.nan]),
+    (lambda t: EvidentialClassifier(threshold=t, max_epochs=1), [2.0, -0.5, np.inf]),
+    (lambda t: TLCClassifier(threshold=t, max_epochs=1), [np.nan, np.inf]),
+])
+def test_a_float_threshold_outside_the_score_range_is_refused(iris, make, bad):
+    # Such a threshold rejects every row (or none) without a word.
+    X, y = iris
+    for t in bad:
+        with pytest.raises(ValueError, match="threshold=.* is out of range"):
+            make(t).fit(X, y)
+
+
+def test_a_float_threshold_inside_the_score_range_is_used_as_is(iris):
+    X, y = iris
+    clf = COSTARROpenSet(threshold=0.0).fit(X, y)
+    assert clf.threshold_ == 0.0 and np.all(clf.predict_known(X))
+    assert PostHocOpenSetClassifier(threshold=-50.0).fit(X, y).threshold_ == -50.0
+
+
+@pytest.mark.parametrize("unknown, dtype_kind", [
+    ("unknown", "O"), (None, "O"), (-1, "i"), (-1.5, "f")])
+def test_rejecting_keeps_integer_classes_integers(iris, unknown, dtype_kind):
+    # Integer classes with unknown_label="unknown" used to come back as "0", "1", ...
+    from sktrust.metrics import open_set_report
+
+    X, y = iris
+    clf = PostHocOpenSetClassifier(threshold="auto", known_rate=0.5,
+                                   unknown_label=unknown).fit(X, y)
+    pred = clf.predict(X)
+    known = clf.predict_known(X)
+    assert pred.dtype.kind == dtype_kind and 0 < known.mean() < 1
+    np.testing.assert_array_equal(pred[known], clf.estimator_.predict(X[known]))
+    assert all(not isinstance(v, str) for v in pred[known].tolist())
+    assert all(v is unknown or v == unknown for v in pred[~known].tolist())
+    # open_set_report reads these predictions: y_true marks the rejected rows unknown.
+    y_true = np.array(y, dtype=object)
+    y_true[~known] = unknown
+    report = open_set_report(y_true, clf.score_samples(X), unknown_label=unknown, y_pred=pred)
+    assert report["open_set_accuracy"] == pytest.approx(
+        np.mean([a == b or (a is None and b is None) for a, b in zip(pred, y_true)]))
+    assert report["open_set_accuracy"] > 0.9
