@@ -63,7 +63,7 @@ def _oscr(y_true, known_score, y_pred_closed, is_known):
 _COMMON = {
     "y_true": ["array-like"],
     "known_score": ["array-like"],
-    "unknown_label": [Real, str],
+    "unknown_label": [Real, str, None],
 }
 
 
@@ -88,8 +88,9 @@ def fpr_at_tpr(y_true, known_score, *, tpr=0.95, unknown_label=-1):
         Known-ness score, higher = more likely known (``score_samples``).
     tpr : float, default=0.95
         Fraction of known rows to accept, in (0, 1].
-    unknown_label : int, float or str, default=-1
-        Label marking unknown rows.
+    unknown_label : int, float, str or None, default=-1
+        Label marking unknown rows (the ``unknown_label`` of the open-set
+        estimator whose output is scored).
 
     Returns
     -------
@@ -131,8 +132,9 @@ def oscr_score(y_true, known_score, y_pred_closed, *, unknown_label=-1):
         Known-ness score, higher = more likely known.
     y_pred_closed : array-like of shape (n_samples,)
         Closed-set prediction (argmax over the known classes) of every row.
-    unknown_label : int, float or str, default=-1
-        Label marking unknown rows.
+    unknown_label : int, float, str or None, default=-1
+        Label marking unknown rows (the ``unknown_label`` of the open-set
+        estimator whose output is scored).
 
     Returns
     -------
@@ -187,8 +189,9 @@ def open_set_report(
     y_pred_closed : array-like of shape (n_samples,), default=None
         Closed-set predictions; needed for ``oscr``, ``closed_set_accuracy``,
         and for ``threshold``.
-    unknown_label : int, float or str, default=-1
-        Label marking unknown rows.
+    unknown_label : int, float, str or None, default=-1
+        Label marking unknown rows (the ``unknown_label`` of the open-set
+        estimator whose output is scored).
     threshold : float, default=None
         Rows with ``known_score < threshold`` are rejected as unknown and the
         others keep their closed-set prediction; this gives the open-set
@@ -256,7 +259,14 @@ def open_set_report(
         y_pred = column_or_1d(y_pred)
         check_consistent_length(y_true, y_pred)
         report["open_set_accuracy"] = float(np.mean(y_pred == y_true))
-        report["macro_f1"] = float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+        # Integer codes: the unknown label may differ in type from the classes
+        # (None, or "unknown" among integers), which f1_score cannot sort.
+        codes = {}
+        true_codes, pred_codes = (
+            np.array([codes.setdefault(v, len(codes)) for v in a.tolist()])
+            for a in (y_true, y_pred))
+        report["macro_f1"] = float(f1_score(true_codes, pred_codes, average="macro",
+                                            zero_division=0))
     return report
 
 
@@ -273,14 +283,27 @@ def _closed_set_predict(estimator, X):
     return estimator.predict(X)
 
 
+def _unknown_label(estimator):
+    """``unknown_label`` of the estimator, or of the last step of a pipeline / search."""
+    for _ in range(20):
+        if hasattr(estimator, "unknown_label"):
+            return estimator.unknown_label
+        inner = getattr(estimator, "_final_estimator", None)
+        if inner is None:
+            inner = getattr(estimator, "best_estimator_", None)
+        if inner is None:
+            break
+        estimator = inner
+    return -1
+
+
 def _scorer_inputs(estimator, X, y):
     if not hasattr(estimator, "score_samples"):
         raise TypeError(
             f"{type(estimator).__name__} has no score_samples; open-set scorers "
             "need a known-ness score (higher = more likely known)."
         )
-    unknown_label = getattr(estimator, "unknown_label", -1)
-    return np.asarray(estimator.score_samples(X)), unknown_label
+    return np.asarray(estimator.score_samples(X)), _unknown_label(estimator)
 
 
 def oscr_scorer(estimator, X, y):
@@ -289,7 +312,8 @@ def oscr_scorer(estimator, X, y):
     Uses ``estimator.score_samples`` as the known-ness score and the
     closed-set argmax of ``predict_proba`` (or ``decision_function``, else
     ``predict``) as predictions. Unknown rows of ``y`` carry
-    ``estimator.unknown_label`` (-1 when the estimator has none).
+    the ``unknown_label`` of the estimator (or of a pipeline's last step; -1
+    when there is none).
 
     Parameters
     ----------

@@ -154,3 +154,48 @@ def test_scorer_needs_score_samples():
     est = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
     with pytest.raises(TypeError, match="score_samples"):
         auroc_scorer(est, [[0.0], [1.0]], [0, -1])
+
+
+def test_scorers_read_unknown_label_through_a_pipeline():
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.RandomState(0)
+    X_known = np.r_[rng.normal(-3, 1, size=(40, 2)), rng.normal(3, 1, size=(40, 2))]
+    y_known = np.array(["a", "b"]).repeat(40)
+    pipe = make_pipeline(StandardScaler(), _MaxProbOpenSet(unknown_label="unk"))
+    pipe.fit(X_known, y_known)
+    X = np.r_[X_known, rng.normal(0, 0.5, size=(20, 2))]
+    y = np.r_[y_known, np.full(20, "unk")]
+    report = open_set_report(y, pipe.score_samples(X), pipe.predict(X), unknown_label="unk")
+    assert auroc_scorer(pipe, X, y) == pytest.approx(report["auroc"])
+    assert oscr_scorer(pipe, X, y) == pytest.approx(report["oscr"])
+    assert fpr95_scorer(pipe, X, y) == pytest.approx(-report["fpr_at_95tpr"])
+    # Model selection on a pipeline: folds of known rows plus unknown rows.
+    folds = [(np.r_[0:30, 40:70], np.r_[30:40, 70:100]),
+             (np.r_[10:40, 50:80], np.r_[0:10, 40:50, 80:100])]
+    scores = cross_val_score(pipe, X, y, scoring=auroc_scorer, cv=folds, error_score="raise")
+    assert np.all(scores > 0.8)
+
+
+def test_report_reads_unknown_label_none():
+    # Open-set estimators accept unknown_label=None; their predictions must be scorable.
+    y = np.array([0, 1, None, None], dtype=object)
+    report = open_set_report(y, [0.9, 0.8, 0.2, 0.1], [0, 0, 1, 0], unknown_label=None,
+                             y_pred=np.array([0, 1, None, 0], dtype=object))
+    assert report["auroc"] == 1.0 and report["oscr"] == 0.5
+    assert report["open_set_accuracy"] == 0.75
+    assert fpr_at_tpr(y, [0.9, 0.8, 0.2, 0.1], unknown_label=None) == 0.0
+
+
+@pytest.mark.parametrize("unknown", ["unknown", None])
+def test_report_scores_integer_classes_with_an_unknown_label_of_another_type(unknown):
+    y = np.array([0, 1, 1, unknown, unknown], dtype=object)
+    y_pred = np.array([0, 1, unknown, unknown, 0], dtype=object)
+    report = open_set_report(y, [0.9, 0.8, 0.3, 0.2, 0.6], unknown_label=unknown, y_pred=y_pred)
+    # Same numbers as with an integer unknown label.
+    ref = open_set_report(np.array([0, 1, 1, -1, -1]), [0.9, 0.8, 0.3, 0.2, 0.6],
+                          y_pred=np.array([0, 1, -1, -1, 0]))
+    assert report == pytest.approx(ref)
+    assert report["open_set_accuracy"] == 0.6
