@@ -236,7 +236,7 @@ class DictASDetector(OutlierMixin, BaseEstimator):
         shape = tuple(int(v) for v in self.image_shape)
         if len(shape) == 2:
             shape = shape + (1,)
-        if len(shape) != 3 or np.prod(shape) != n_features:
+        if len(shape) != 3 or min(shape) < 1 or np.prod(shape) != n_features:
             raise ValueError(f"image_shape={self.image_shape} does not match rows of "
                              f"{n_features} features.")
         return shape
@@ -248,6 +248,13 @@ class DictASDetector(OutlierMixin, BaseEstimator):
             raise ValueError(f"patch_size must be a positive int or a non-empty tuple of "
                              f"them; got {self.patch_size!r}.")
         return tuple(int(p) for p in sizes)
+
+    def _scales(self):
+        scales = tuple(self.scales)
+        if not scales or any(not isinstance(s, Integral) or s < 1 for s in scales):
+            raise ValueError(f"scales must be a non-empty tuple of positive ints (pooling "
+                             f"windows); got {self.scales!r}.")
+        return tuple(int(s) for s in scales)
 
     def _features(self, X):
         """Features per (patch size, scale), each of shape (n, n_locations, dim)."""
@@ -262,7 +269,7 @@ class DictASDetector(OutlierMixin, BaseEstimator):
                                     (0, 0)))
                 win = np.lib.stride_tricks.sliding_window_view(pad, (p, p), axis=(1, 2))
                 fmap = win.reshape(len(X), h, w, -1)
-                for s in self.scales:
+                for s in self._scales():
                     pooled = uniform_filter(fmap, size=(1, int(s), int(s), 1), mode="nearest")
                     feats.append(pooled.reshape(len(X), h * w, -1))
         if self.normalize:
@@ -424,6 +431,7 @@ class DictASDetector(OutlierMixin, BaseEstimator):
         if self.image_shape is not None:
             self._grid_shape(X.shape[1])
             self._patch_sizes()
+            self._scales()
         self.generators_ = None
         if isinstance(self.generators, str) and self.generators == "learned":
             self.generators_ = self._learn_generators(*self._check_aux(X_aux, y_aux))

@@ -243,3 +243,16 @@ def test_sparsemax_refuses_nan_and_an_empty_axis():
         sparsemax([[np.nan, 1.0]])
     with pytest.raises(ValueError, match="non-empty axis"):
         sparsemax(np.zeros((2, 0)))
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"scales": ()}, "scales"),
+    ({"scales": (1, 0)}, "scales"),
+    ({"scales": (-3,)}, "scales"),
+    ({"image_shape": (-8, -8)}, "image_shape"),
+])
+def test_empty_or_non_positive_scales_and_image_shape_are_refused(params, match):
+    # scales=() used to divide by zero; 0 or negative windows were silently accepted.
+    X = np.random.RandomState(0).rand(4, 64)
+    with pytest.raises(ValueError, match=match):
+        DictASDetector(**{"image_shape": (8, 8), **params}).fit(X)
