@@ -296,6 +296,11 @@ def plot_linear_probe_curve(curve, ax=None):
     check_matplotlib_support("plot_linear_probe_curve")
     import matplotlib.pyplot as plt
 
+    missing = {"size", "estimator", "error"} - set(getattr(curve, "columns", ()))
+    if missing:
+        raise ValueError(f"curve must be the DataFrame of linear_probe_curve; it lacks the "
+                         f"columns {sorted(missing)}.")
+
     if ax is None:
         _, ax = plt.subplots()
     for name, group in curve.groupby("estimator", sort=False):

@@ -306,7 +306,11 @@ def open_world_report(y_known, known_score, *, categories=None, boxes_true=None,
     >>> round(rep["detection"]["auroc"]["value"], 3)
     0.833
     """
-    is_known = np.asarray(y_known).astype(bool)
+    y_arr = np.asarray(y_known)
+    if y_arr.dtype.kind not in "biuf" or not set(np.unique(y_arr).tolist()) <= {0, 1}:
+        raise ValueError("y_known must be boolean (True = known / normal) or 0/1; got "
+                         f"values {np.unique(y_arr.astype(str))[:5].tolist()}.")
+    is_known = y_arr.astype(bool)
     score = np.asarray(known_score, dtype=float)
     if is_known.shape != score.shape or is_known.ndim != 1:
         raise ValueError("y_known and known_score must be 1-D and of equal length.")

@@ -105,3 +105,12 @@ def test_curve_refuses_labels_that_do_not_match_the_rows(iris):
         linear_probe_curve(X, y[:10], X, y, sizes=[30], n_repeats=1)
     with pytest.raises(ValueError, match="one label per row"):
         linear_probe_curve(X, y, X, y[:-1], sizes=[30], n_repeats=1)
+
+
+def test_plot_refuses_a_table_that_is_not_a_curve():
+    import pandas as pd
+
+    with pytest.raises(ValueError, match="lacks the columns"):
+        plot_linear_probe_curve(pd.DataFrame({"size": [10], "err": [0.1]}))
+    with pytest.raises(ValueError, match="lacks the columns"):
+        plot_linear_probe_curve(np.zeros((3, 3)))

@@ -137,3 +137,12 @@ def test_report_fpr_at_95tpr_equals_the_metric():
     report = open_world_report(y_known, score, n_bootstrap=10, random_state=0)
     expected = fpr_at_tpr(np.where(y_known, 0, -1), score, tpr=0.95)
     assert report["detection"]["fpr_at_95tpr"]["value"] == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("y_known", [["yes", "no", "yes"], [0, 1, 2], [1.0, np.nan, 0.0]])
+def test_y_known_that_is_not_boolean_is_refused(y_known):
+    # "yes"/"no" used to read as all known, and 2 as known, without a word.
+    with pytest.raises(ValueError, match="y_known must be boolean"):
+        open_world_report(y_known, [0.1, 0.2, 0.3], n_bootstrap=0)
+    rep = open_world_report([True, False, True], [0.3, 0.1, 0.2], n_bootstrap=0)
+    assert rep["detection"]["auroc"]["value"] == 1.0
