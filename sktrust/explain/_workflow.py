@@ -9,7 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
-from scipy.stats import pearsonr, spearmanr
+from scipy.stats import pearsonr, rankdata, spearmanr
 from sklearn.base import TransformerMixin, clone, is_classifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.inspection import permutation_importance
@@ -35,12 +35,16 @@ _MAX_SHAP_ROWS = 200
 
 
 def _abs_spearman(X):
-    rho = spearmanr(X).statistic if X.shape[1] > 2 else np.array(
-        [[1.0, spearmanr(X[:, 0], X[:, 1]).statistic], [0.0, 1.0]])
-    rho = np.atleast_2d(rho)
-    if X.shape[1] == 2:
-        rho[1, 0] = rho[0, 1]
-    return np.nan_to_num(rho, nan=0.0)
+    """Spearman correlation matrix (Pearson on average ranks), 0 where undefined.
+
+    A constant column has no correlation with anything: its row and column
+    are 0 (``scipy.stats.spearmanr`` returns a single NaN for the whole
+    matrix then).
+    """
+    ranks = rankdata(X, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.corrcoef(ranks, rowvar=False)
+    return np.nan_to_num(np.atleast_2d(rho), nan=0.0)
 
 
 def correlation_groups(X, threshold):

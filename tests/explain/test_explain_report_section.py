@@ -62,3 +62,16 @@ def test_section_handles_several_classes(iris, classes):
     out = audit(pd.DataFrame(X, columns=list("abcd")), y,
                 sections=["explanations"])["explanations"]
     assert out["n_rows"] == 150 and len(out["selected"]) >= 1
+
+
+def test_section_on_a_csv_with_an_empty_and_a_constant_column():
+    rng = np.random.RandomState(0)
+    n = 90
+    x = rng.normal(size=n)
+    # An empty and a constant column first: scipy's spearmanr gives one NaN then.
+    frame = pd.DataFrame({"empty": np.nan, "constant": 1.0, "x": x,
+                          "x_copy": x + 0.001 * rng.normal(size=n), "noise": rng.normal(size=n)})
+    y = np.where(x > 0, "yes", "no")
+    out = audit(frame, y, sections=["explanations"])["explanations"]
+    assert ["x", "x_copy"] in out["aspects"].values()
+    assert out["selected"]
