@@ -3,6 +3,8 @@
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from numbers import Integral
+
 import numpy as np
 from scipy.sparse.csgraph import shortest_path
 from scipy.spatial.distance import cdist
@@ -335,8 +337,13 @@ class LokiFrechetPredictor(_PostHocMixin, ClassifierMixin, MetaEstimatorMixin, B
         labels : ndarray of shape (n_classes,)
         """
         check_is_fitted(self, "distance_")
+        if not isinstance(n_classes, Integral) or n_classes < 1:
+            raise ValueError(f"n_classes must be a positive int; got {n_classes!r}.")
         chosen = list(self.label_space_[self.observed_idx_] if observed is None
-                      else np.asarray(observed))
+                      else np.asarray(observed).ravel())
+        if not chosen:
+            raise ValueError("observed must hold at least one label of label_space_.")
+        self._index(chosen)
         picks = []
         for _ in range(int(n_classes)):
             loc = self._index(self.locus(chosen))

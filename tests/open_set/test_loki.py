@@ -132,3 +132,17 @@ def test_bad_inputs_are_refused():
     loki = LokiFrechetPredictor().fit(X, [0, 0, 1, 1])
     with pytest.raises(ValueError, match="not in label_space_"):
         loki.label_distance([0], [5])
+
+
+def test_next_class_refuses_an_empty_observed_set_and_a_bad_count():
+    labels = np.arange(6)
+    D = np.abs(labels[:, None] - labels[None, :])
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    loki = LokiFrechetPredictor(distance=D, label_space=labels).fit(X, np.repeat([0, 5], 10))
+    with pytest.raises(ValueError, match="at least one label"):
+        loki.next_class(observed=[])  # was a numpy zero-size reduction error
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="n_classes must be a positive int"):
+            loki.next_class(n_classes=bad)
+    with pytest.raises(ValueError, match="not in label_space_"):
+        loki.next_class(observed=[0, 17])
