@@ -12,13 +12,14 @@ from sktrust.metrics import open_set_report
 from sktrust.open_set import COSTARROpenSet, energy_score, max_logit_score, msp_score
 
 
-def _reference_costarr(f, W, b, y, f_test):
+def _reference_costarr(f, W, b, y, f_test, all_logits=False):
     """Hand-written numpy COSTARR (card steps 1-5)."""
     z = f @ W.T + b
     ok = z.argmax(1) == y
     mus = np.array([np.hstack([f[ok & (y == c)], f[ok & (y == c)] * W[c]]).mean(0)
                     for c in range(W.shape[0])])
-    lo, hi = z[ok].max(1).min(), z[ok].max(1).max()
+    source = z[ok] if all_logits else z[ok].max(1)
+    lo, hi = source.min(), source.max()
     zt = f_test @ W.T + b
     c = zt.argmax(1)
     g = np.clip((zt.max(1) - lo) / (hi - lo), 0, 1)
@@ -38,6 +39,19 @@ def test_scores_match_a_numpy_reference_on_a_three_class_toy():
     np.testing.assert_allclose(clf.score_samples(X_test), expected, rtol=0, atol=1e-12)
     s = clf.score_samples(X_test)
     assert s.min() >= 0 and s.max() <= 1
+
+
+def test_all_logits_range_matches_the_numpy_reference():
+    rng = np.random.RandomState(2)
+    X = rng.normal(size=(90, 3)) + np.repeat(np.eye(3) * 2, 30, axis=0)
+    y = np.repeat([0, 1, 2], 30)
+    lr = LogisticRegression().fit(X, y)
+    clf = COSTARROpenSet(FrozenEstimator(lr), logit_range="all_logits").fit(X, y)
+    X_test = rng.normal(scale=3, size=(50, 3))
+    expected = _reference_costarr(X, lr.coef_, lr.intercept_, y, X_test, all_logits=True)
+    np.testing.assert_allclose(clf.score_samples(X_test), expected, rtol=0, atol=1e-12)
+    default = COSTARROpenSet(FrozenEstimator(lr)).fit(X, y).score_samples(X_test)
+    assert not np.allclose(default, expected)  # the two ranges give different gates
 
 
 def test_binary_logistic_matches_its_symmetric_two_row_head():
