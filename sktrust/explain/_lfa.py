@@ -11,7 +11,7 @@ from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import BaseExplainer
-from sktrust.explain._model import resolve_model
+from sktrust.explain._model import model_input, resolve_model
 from sktrust.utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_data
 from sktrust.utils._validation import check_non_empty
 
@@ -319,13 +319,14 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
             return np.full(len(X), int(np.flatnonzero(classes == self.target)[0]))
         if len(classes) == 2:
             return np.ones(len(X), dtype=int)
-        return np.argmax(self.model_.predict_proba(X), axis=1)
+        return np.argmax(self.model_.predict_proba(model_input(self.model_, X)), axis=1)
 
     def _f(self, X, t):
         """The explained output of rows ``X`` for class index ``t``."""
+        rows = model_input(self.model_, X)
         if self.output_ == "prediction":
-            return np.asarray(self.model_.predict(X), dtype=float).reshape(len(X))
-        p = self.model_.predict_proba(X)[:, t]
+            return np.asarray(self.model_.predict(rows), dtype=float).reshape(len(X))
+        p = self.model_.predict_proba(rows)[:, t]
         if self.output_ == "probability":
             return p
         p = np.clip(p, _EPS, 1 - _EPS)

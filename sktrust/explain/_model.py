@@ -3,6 +3,7 @@
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -27,3 +28,15 @@ def resolve_model(estimator, default, X, y, owner):
                 "fitted estimator, or y to fit it."
             ) from None
         return clone(est).fit(X, y)
+
+
+def model_input(model, X):
+    """Rows ``X`` (a validated array) as ``model`` was fitted: a DataFrame with its
+    column names when it was fitted on one (so sklearn does not warn that ``X``
+    has no feature names), else ``X`` itself."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or hasattr(X, "columns") or np.ndim(X) != 2 or X.shape[1] != len(names):
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=names, copy=False)

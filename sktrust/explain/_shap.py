@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import BaseExplainer
+from sktrust.explain._model import model_input
 from sktrust.utils._sklearn_compat import HasMethods, Interval, StrOptions
 
 
@@ -154,10 +155,10 @@ class ShapExplainer(BaseExplainer):
     def _model_fn(self):
         model = self.model_
         if not is_classifier(model):
-            return model.predict
+            return lambda Z: model.predict(model_input(model, Z))
         if len(model.classes_) == 2:
-            return lambda Z: model.predict_proba(Z)[:, 1]
-        return model.predict_proba
+            return lambda Z: model.predict_proba(model_input(model, Z))[:, 1]
+        return lambda Z: model.predict_proba(model_input(model, Z))
 
     def _explain(self, X):
         import shap

@@ -14,6 +14,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import BaseExplainer
+from sktrust.explain._model import model_input
 from sktrust.utils._sklearn_compat import HasMethods, Interval, StrOptions, validate_data
 from sktrust.utils._validation import check_non_empty, check_random_state_seed
 
@@ -230,7 +231,7 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
             raise TypeError(f"black_box must be a classifier; got "
                             f"{type(self.black_box_).__name__}.")
         Xh = X[held[:_MAX_PROBE_ROWS]]
-        P = self.black_box_.predict_proba(Xh)
+        P = self.black_box_.predict_proba(model_input(self.black_box_, Xh))
         d = X.shape[1]
         k = min(self.k, d)
         self.screen_, self.screen_scores_ = self._screen(X[train], Xh, P)
@@ -255,14 +256,14 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
         order = np.lexsort((-self.feature_importances_[cand], mean_rank))
         self.top_k_features_ = cand[order[:k]]
 
-        target_train = self.black_box_.predict(X[train])
+        target_train = self.black_box_.predict(model_input(self.black_box_, X[train]))
         sur = self.surrogate
         if sur is None:
             sur = DecisionTreeClassifier(max_depth=self.max_depth, random_state=seed)
         self.surrogate_ = clone(sur).fit(X[train][:, self.top_k_features_], target_train)
         Xh = X[held]
         sur_pred = self.surrogate_.predict(Xh[:, self.top_k_features_])
-        bb_pred = self.black_box_.predict(Xh)
+        bb_pred = self.black_box_.predict(model_input(self.black_box_, Xh))
         self.fidelity_ = float(np.mean(sur_pred == bb_pred))
         self.accuracy_ = None if y is None else float(np.mean(sur_pred == y[held]))
         self.black_box_accuracy_ = None if y is None else float(np.mean(bb_pred == y[held]))
@@ -351,7 +352,8 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
             for i, j in enumerate(cols):
                 X_big[i, :, j] = make(j)
             with config_context(assume_finite=True):  # rows were validated in fit
-                Q = self.black_box_.predict_proba(X_big[:len(cols)].reshape(-1, Xh.shape[1]))
+                rows = model_input(self.black_box_, X_big[:len(cols)].reshape(-1, Xh.shape[1]))
+                Q = self.black_box_.predict_proba(rows)
             for i, j in enumerate(cols):
                 X_big[i, :, j] = Xh[:, j]
             scores[start:start + len(cols)] = _total_variation(

@@ -343,3 +343,36 @@ def test_local_fidelity_rejects_bad_budgets_and_bad_sampler_output(data, linear)
         exp.local_fidelity(X[:2], lambda x, n, rng: (np.zeros((n, 3)), np.ones(n)))
     with pytest.raises(ValueError, match="non-negative"):
         exp.local_fidelity(X[:2], lambda x, n, rng: (np.tile(x, (n, 1)), -np.ones(n)))
+
+
+def test_models_fitted_on_dataframes_get_their_column_names_back(breast_cancer):
+    # A pandas pipeline is called with a DataFrame: no "X does not have valid
+    # feature names" warning, and the same numbers as the model fitted on arrays.
+    import warnings
+
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sktrust.explain import ShapExplainer, TopKSurrogateExplainer
+
+    X, y = breast_cancer
+    X, y = X[:200, :6], y[:200]
+    df = pd.DataFrame(X, columns=[f"c{j}" for j in range(6)])
+    named = make_pipeline(StandardScaler(), LogisticRegression()).fit(df, y)
+    plain = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*valid feature names")
+        for method in ("kernel_shap", "vanilla_gradients"):
+            got = LFA(named, method=method, n_perturb=64, random_state=0).fit(df).explain(
+                df[:3]).values
+            ref = LFA(plain, method=method, n_perturb=64, random_state=0).fit(X).explain(
+                X[:3]).values
+            np.testing.assert_allclose(got, ref, atol=1e-12)
+        # The function shap's permutation explainer calls (on arrays).
+        got = ShapExplainer(named, method="permutation").fit(df)._model_fn()(X[:3])
+        np.testing.assert_allclose(got, plain.predict_proba(X[:3])[:, 1], atol=1e-12)
+        top = TopKSurrogateExplainer(named, k=2, random_state=0).fit(df, y)
+        ref = TopKSurrogateExplainer(plain, k=2, random_state=0).fit(X, y)
+        np.testing.assert_array_equal(top.top_k_features_, ref.top_k_features_)
+        assert top.fidelity_ == ref.fidelity_
