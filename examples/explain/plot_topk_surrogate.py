@@ -45,3 +45,19 @@ for rule in exp.rules()[:5]:
 local = exp.explain_local(X[:1])[0]
 print("rule:", local["rule"], "->", local["prediction"])
 print("change", local["changes"], "->", local["counterfactual_prediction"])
+
+# %%
+# A rule list instead of a tree
+# -----------------------------
+# With ``surrogate=FOLDSEClassifier()`` the surrogate is a FOLD-SE program:
+# ``rules()`` lists its rules in the order they are tried (exceptions as
+# ``unless``), each with the share of rows it decides, and ``explain_local``
+# names the rule that decided a row.
+from sktrust.rules import FOLDSEClassifier
+
+fold = TopKSurrogateExplainer(FrozenEstimator(black_box), k=10, surrogate=FOLDSEClassifier(),
+                              random_state=0).fit(X[1000:], y[1000:])
+print(f"FOLD-SE surrogate fidelity: {fold.fidelity_:.2f}")
+for rule in fold.rules():
+    print(f"{rule['support']:.2f}  class {rule['prediction']}: {rule['rule']}")
+print("row 0 decided by:", fold.explain_local(X[:1])[0]["rule"])
