@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
@@ -64,6 +65,14 @@ class _KeepLabelTypesMixin:
         out = closed.astype(dtype, copy=True)
         out[~np.asarray(known)] = label
         return out
+
+
+def check_hidden_layer_sizes(estimator):
+    """Raise a ValueError unless ``hidden_layer_sizes`` holds positive ints only."""
+    sizes = estimator.hidden_layer_sizes
+    if any(isinstance(s, bool) or not isinstance(s, Integral) or s < 1 for s in sizes):
+        raise ValueError(f"hidden_layer_sizes must hold positive ints (layer widths); got "
+                         f"{sizes!r}.")
 
 
 def encode_labels(estimator, y):

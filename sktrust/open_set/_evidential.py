@@ -12,7 +12,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
-from sktrust.open_set._common import _KeepLabelTypesMixin, check_threshold, encode_labels
+from sktrust.open_set._common import (
+    _KeepLabelTypesMixin,
+    check_hidden_layer_sizes,
+    check_threshold,
+    encode_labels,
+)
 from sktrust.open_set._rbf_head import RBFEvidenceMLP
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
@@ -382,12 +387,19 @@ class EvidentialClassifier(TorchStateMixin, _KeepLabelTypesMixin, OpenSetMixin, 
         y_idx = encode_labels(self, y).astype(np.int64)
         self._check_unknown_label()
         check_threshold(self, 0.0, 1.0)
+        if self.module is None:
+            check_hidden_layer_sizes(self)
+        if self.module_kwargs and not isinstance(self.module, type):
+            given = "None" if self.module is None else "a module instance"
+            raise ValueError("module_kwargs are the arguments of a module class; with "
+                             f"module={given} they would be ignored.")
         with torch_seed(self.random_state):
             self.net_ = self._rebuild_net()
             if self.verbose:
                 self.net_.set_params(verbose=self.verbose)
             self.net_.initialize()
             module = self.net_.module_
+            self._check_module_outputs(module, X[:1])
             if hasattr(module, "init_centroids"):
                 dev = next(module.parameters()).device
                 module.init_centroids(torch.as_tensor(X, device=dev),
@@ -395,6 +407,20 @@ class EvidentialClassifier(TorchStateMixin, _KeepLabelTypesMixin, OpenSetMixin, 
             self.net_.partial_fit(X, y_idx)
         self._set_threshold(self._knownness(self._opinions(X)))
         return self
+
+    def _check_module_outputs(self, module, x):
+        import torch
+
+        dev = next(module.parameters()).device
+        training = module.training
+        module.eval()  # no batch-norm update, no dropout draw
+        with torch.no_grad():
+            out = module(torch.as_tensor(x, device=dev))
+        module.train(training)
+        k = len(self.classes_)
+        if tuple(out.shape) != (1, k):
+            raise ValueError(f"module must map a row to {k} outputs, one per class; it gives "
+                             f"shape {tuple(out.shape)} for one row.")
 
     # -- opinions -----------------------------------------------------------
     def _evidence(self, X):

@@ -12,7 +12,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
-from sktrust.open_set._common import _KeepLabelTypesMixin, check_threshold, encode_labels
+from sktrust.open_set._common import (
+    _KeepLabelTypesMixin,
+    check_hidden_layer_sizes,
+    check_threshold,
+    encode_labels,
+)
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
 
@@ -52,6 +57,11 @@ def fuse_opinions(belief_a, u_a, belief_b, u_b):
            or v.max(initial=0) > 1 + 1e-9
            for v in (ba, bb, ua, ub)):
         raise ValueError("Opinion masses must be finite and in [0, 1].")
+    for b, u, name in ((ba, ua, "a"), (bb, ub, "b")):
+        total = b.sum(axis=1) + u
+        if not np.allclose(total, 1.0, atol=1e-6):
+            raise ValueError(f"Opinion {name} is not a mass function: sum(belief_{name}) + "
+                             f"u_{name} must be 1; got {total[~np.isclose(total, 1.0)][:3]}.")
     return _fuse_pair(ba, ua, bb, ub)
 
 
@@ -382,6 +392,7 @@ class TLCClassifier(TorchStateMixin, _KeepLabelTypesMixin, OpenSetMixin, Classif
         y_idx = encode_labels(self, y).astype(np.int64)
         self._check_unknown_label()
         check_threshold(self)
+        check_hidden_layer_sizes(self)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_)).astype(float)
         with torch_seed(self.random_state):
             self.net_ = self._rebuild_net()

@@ -261,3 +261,25 @@ def test_dirichlet_opinion_refuses_bad_evidence():
     for bad in (np.ones(3), -np.ones((2, 3)), np.full((2, 3), np.nan)):
         with pytest.raises(ValueError, match="evidence must be"):
             dirichlet_opinion(bad)
+
+
+def test_malformed_nets_are_refused_before_training(iris):
+    torch = pytest.importorskip("torch")
+
+    class FiveOutputs(torch.nn.Module):
+        def __init__(self, n_features, n_outputs):
+            super().__init__()
+            self.lin = torch.nn.Linear(n_features, 5)
+
+        def forward(self, x):
+            return self.lin(x)
+
+    X, y = iris
+    # Five outputs for three classes used to train and predict silently.
+    with pytest.raises(ValueError, match="3 outputs, one per class"):
+        EvidentialClassifier(FiveOutputs, max_epochs=1).fit(X, y)
+    for sizes in [(0,), (-3,), ("a",), (8, 0)]:  # (0,) trained a zero-width layer
+        with pytest.raises(ValueError, match="hidden_layer_sizes must hold positive ints"):
+            EvidentialClassifier(hidden_layer_sizes=sizes, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="module_kwargs"):
+        EvidentialClassifier(module_kwargs={"scale": 2.0}, max_epochs=1).fit(X, y)

@@ -137,3 +137,18 @@ def test_fuse_opinions_refuses_mismatched_or_invalid_masses():
         fuse_opinions(np.full((2, 3), np.nan), u, b, u)
     with pytest.raises(ValueError, match="finite and in"):
         fuse_opinions(-b, u, b, u)
+
+
+def test_fuse_opinions_refuses_masses_that_do_not_sum_to_one():
+    # sum(b) + u = 1.2: the "conflict" can exceed 1 and flip the sign of the result.
+    good_b, good_u = np.array([[0.2, 0.2]]), np.array([0.6])
+    with pytest.raises(ValueError, match="not a mass function"):
+        fuse_opinions([[0.5, 0.6]], [0.1], good_b, good_u)
+    with pytest.raises(ValueError, match="not a mass function"):
+        fuse_opinions(good_b, good_u, [[0.9, 0.9]], [0.9])
+
+
+def test_zero_width_hidden_layers_are_refused(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="hidden_layer_sizes must hold positive ints"):
+        TLCClassifier(hidden_layer_sizes=(0,), max_epochs=1).fit(X, y)
