@@ -52,8 +52,16 @@ def box_iou(boxes_a, boxes_b):
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
+def _check_iou_threshold(t):
+    if isinstance(t, bool) or not isinstance(t, Real) or not 0 < t <= 1:
+        raise ValueError(f"An IoU threshold must be a number in (0, 1]; got {t!r} (at 0 a "
+                         "box that misses every true box would count as a hit).")
+    return float(t)
+
+
 def _match(boxes_true, boxes_pred, box_scores, iou_threshold):
     """Greedy one-to-one matching by descending score; (scores, is_tp, n_true)."""
+    _check_iou_threshold(iou_threshold)
     scores, hits = [], []
     n_true = 0
     if not len(boxes_true) == len(boxes_pred) == len(box_scores):
@@ -358,6 +366,7 @@ def open_world_report(y_known, known_score, *, categories=None, boxes_true=None,
         m = len(boxes_true)
         loc = {}
         for t in iou_thresholds:
+            _check_iou_threshold(t)
             def ap(i, t=t):
                 return average_precision([boxes_true[j] for j in i],
                                          [boxes_pred[j] for j in i],

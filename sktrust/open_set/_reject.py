@@ -32,6 +32,8 @@ def reject_option_curve(y_true, y_pred, score):
     score = np.asarray(score, dtype=float)
     if not (len(y_true) == len(y_pred) == len(score)) or len(score) == 0:
         raise ValueError("y_true, y_pred and score must be non-empty and of equal length.")
+    if score.ndim != 1 or not np.all(np.isfinite(score)):
+        raise ValueError("score must be a 1-D array of finite values (no NaN or inf).")
     order = np.argsort(-score, kind="stable")
     correct = (y_true[order] == y_pred[order]).astype(float)
     k = np.arange(1, len(score) + 1)

@@ -33,3 +33,8 @@ def test_uncertainty_section_reports_curve_and_share_flagged(iris):
     acc = data["accuracy_at_coverage"]
     assert acc["0.5"] >= acc["1.0"]  # rejecting low scores does not hurt
     assert "<img" in result.html
+
+
+def test_reject_option_curve_refuses_nan_scores():
+    with pytest.raises(ValueError, match="finite"):
+        reject_option_curve([0, 1], [0, 1], [np.nan, 0.5])

@@ -146,3 +146,16 @@ def test_y_known_that_is_not_boolean_is_refused(y_known):
         open_world_report(y_known, [0.1, 0.2, 0.3], n_bootstrap=0)
     rep = open_world_report([True, False, True], [0.3, 0.1, 0.2], n_bootstrap=0)
     assert rep["detection"]["auroc"]["value"] == 1.0
+
+
+@pytest.mark.parametrize("t", [0, -1, 2.0])
+def test_iou_threshold_outside_zero_one_is_refused(t):
+    # At 0 (or below) a box far from every true box counted as a hit: AP 1.
+    far = [[[5, 5, 6, 6]]]
+    with pytest.raises(ValueError, match=r"IoU threshold must be a number in \(0, 1\]"):
+        average_precision([[[0, 0, 2, 2]]], far, [[0.9]], iou_threshold=t)
+    with pytest.raises(ValueError, match=r"IoU threshold must be a number in \(0, 1\]"):
+        open_world_report([1, 0], [0.9, 0.1], boxes_true=[[], [[0, 0, 2, 2]]],
+                          boxes_pred=[[], [[5, 5, 6, 6]]], box_scores=[[], [0.9]],
+                          iou_thresholds=(t,), n_bootstrap=0)
+    assert average_precision([[[0, 0, 2, 2]]], far, [[0.9]], iou_threshold=0.1) == 0.0
