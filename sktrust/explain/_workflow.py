@@ -128,7 +128,9 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
     selection_path_ : list of tuple
         ``(aspect added, mean CV score)`` per forward step.
     estimator_ : classifier
-        Model fitted on the selected aspects.
+        Model fitted on the selected aspects, with the class indices
+        ``0 .. n_classes - 1`` as labels (so XGBoost takes string labels);
+        :meth:`predict` maps them back to ``classes_``.
     shap_importance_, natural_importance_, permutation_importance_ : ndarray
         Importance of each selected aspect on the training data;
         ``natural_importance_`` is None when the model has neither
@@ -300,7 +302,10 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
             raise ValueError(f"{type(self).__name__} needs at least 2 samples; got "
                              f"n_samples = {X.shape[0]}.")
         check_classification_targets(y)
-        if len(np.unique(y)) < 2:
+        # The model learns class indices, so models that need labels 0..C-1
+        # (XGBoost) take string labels too; ``classes_`` maps them back.
+        labels, y = np.unique(y, return_inverse=True)
+        if len(labels) < 2:
             raise ValueError("y has a single class; the workflow needs at least two.")
         self.seed_ = check_random_state_seed(self.random_state)
         base = self.estimator if self.estimator is not None else (
@@ -330,7 +335,7 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
         if not is_classifier(self.estimator_):
             raise TypeError("ShapWorkflowExplainer explains classifiers; got "
                             f"{type(self.estimator_).__name__}.")
-        self.classes_ = self.estimator_.classes_
+        self.classes_ = labels
         rng = check_random_state(self.seed_)
         bg = rng.choice(len(A_sel), min(self.background_size, len(A_sel)), replace=False)
         self._background = A_sel[np.sort(bg)]
@@ -422,7 +427,7 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
     def predict(self, X):
         """Predictions of the fitted model on the selected aspects."""
         A = self._selected(X)
-        return self.estimator_.predict(A)
+        return self.classes_[np.asarray(self.estimator_.predict(A), dtype=int)]
 
     def predict_proba(self, X):
         """Class probabilities of the fitted model."""
@@ -493,7 +498,7 @@ class ShapWorkflowExplainer(TransformerMixin, BaseExplainer):
             y = column_or_1d(y)
             check_consistent_length(A, y)
             check_classification_targets_known(y, self.classes_)
-            imp = self._importances(A, y)
+            imp = self._importances(A, np.searchsorted(self.classes_, y))
         names = self._feature_names()
         cols = list(self.aspects_.values())
         table = pd.DataFrame({

@@ -213,3 +213,22 @@ def test_a_constant_column_is_its_own_aspect_and_does_not_break_clustering(dupli
     wf = ShapWorkflowExplainer(_rf(5), aspect_threshold=0.9, forward_selection=False,
                                n_repeats=1, random_state=0).fit(X, y)
     assert [0] in wf.aspects_.values() and [1, 4] in wf.aspects_.values()
+
+
+def test_string_labels_work_with_xgboost_and_map_back(duplicated):
+    # XGBoost only takes labels 0..C-1: the workflow fits class indices.
+    X, y = duplicated
+    names = np.array(["healthy", "sick"])
+    kw = dict(aspect_threshold=0.9, forward_selection=False, n_repeats=2, background_size=10,
+              random_state=0)
+    xgb = XGBClassifier(n_estimators=10, max_depth=2, n_jobs=1)
+    words = ShapWorkflowExplainer(xgb, **kw).fit(X, names[y])
+    codes = ShapWorkflowExplainer(xgb, **kw).fit(X, y)
+    np.testing.assert_array_equal(words.classes_, names)
+    np.testing.assert_array_equal(words.predict(X[:30]), names[codes.predict(X[:30])])
+    np.testing.assert_allclose(words.predict_proba(X[:30]), codes.predict_proba(X[:30]))
+    np.testing.assert_allclose(words.explain(X[:5]).values, codes.explain(X[:5]).values)
+    assert words.score(X, names[y]) == codes.score(X, y)
+    rows = np.random.RandomState(0).permutation(len(y))[:60]
+    np.testing.assert_allclose(words.importance_table(X[rows], names[y[rows]])["permutation"],
+                               codes.importance_table(X[rows], y[rows])["permutation"])
