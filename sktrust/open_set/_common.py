@@ -15,7 +15,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.utils._sklearn_compat import validate_data
-from sktrust.utils._validation import encode_classification_target
+from sktrust.utils._validation import (
+    check_classification_targets_known,
+    encode_classification_target,
+)
 
 
 def check_two_classes(estimator, classes):
@@ -65,6 +68,19 @@ class _KeepLabelTypesMixin:
         out = closed.astype(dtype, copy=True)
         out[~np.asarray(known)] = label
         return out
+
+
+def check_labels_known_to_classifier(y, classes):
+    """Raise a ValueError when ``y`` holds labels the wrapped classifier was not trained on.
+
+    A post-hoc open-set method fits on rows of the known classes only; rows of
+    other classes (or labels of another type) would skew its statistics.
+    """
+    try:
+        check_classification_targets_known(y, classes)
+    except ValueError as exc:
+        raise ValueError(f"{exc} Fit on rows of the classes the classifier was trained on "
+                         "(known classes only).") from None
 
 
 def check_hidden_layer_sizes(estimator):

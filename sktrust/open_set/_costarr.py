@@ -6,7 +6,11 @@
 import numpy as np
 
 from sktrust.base import OpenSetMixin
-from sktrust.open_set._common import check_threshold, check_two_classes
+from sktrust.open_set._common import (
+    check_labels_known_to_classifier,
+    check_threshold,
+    check_two_classes,
+)
 from sktrust.open_set._scores import PostHocOpenSetClassifier
 from sktrust.utils._sklearn_compat import HasMethods, StrOptions, _fit_context, validate_data
 
@@ -171,6 +175,7 @@ class COSTARROpenSet(PostHocOpenSetClassifier):
         check_two_classes(self, self.classes_)
         self._check_unknown_label()
         check_threshold(self, 0.0, 1.0)
+        check_labels_known_to_classifier(y, self.classes_)
 
         f, W, b = self._parts(X)
         logits = f @ W.T + b

@@ -13,6 +13,7 @@ from sktrust.base import OpenSetMixin
 from sktrust.open_set._common import (
     _KeepLabelTypesMixin,
     _PostHocMixin,
+    check_labels_known_to_classifier,
     check_threshold,
     check_two_classes,
 )
@@ -201,6 +202,7 @@ class PostHocOpenSetClassifier(_PostHocMixin, _KeepLabelTypesMixin, OpenSetMixin
         self._fit_estimator(X, y)
         self.classes_ = np.asarray(self.estimator_.classes_)
         check_two_classes(self, self.classes_)
+        check_labels_known_to_classifier(y, self.classes_)
         self._check_unknown_label()
         check_threshold(self, *((0.0, 1.0) if self.method == "msp" else ()))
         self._set_threshold(self._score(X))

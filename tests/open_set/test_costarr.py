@@ -229,3 +229,16 @@ def test_bad_inputs_are_refused(iris):
         from sklearn.ensemble import RandomForestClassifier
 
         COSTARROpenSet(RandomForestClassifier(n_estimators=3)).fit(X, y)
+
+
+def test_labels_the_frozen_classifier_does_not_know_are_refused(iris):
+    # Rows of other classes (or labels of another type) used to be accepted
+    # silently and to skew the class means.
+    X, y = iris
+    lr = LogisticRegression(max_iter=500).fit(X[y < 2], y[y < 2])
+    with pytest.raises(ValueError, match=r"labels \[2\].*known classes only"):
+        COSTARROpenSet(FrozenEstimator(lr)).fit(X, y)
+    lr_str = LogisticRegression(max_iter=500).fit(X, np.array(["a", "b", "c"])[y])
+    with pytest.raises(ValueError, match="known classes only"):
+        COSTARROpenSet(FrozenEstimator(lr_str)).fit(X, y)
+    COSTARROpenSet(FrozenEstimator(lr)).fit(X[y < 2], y[y < 2])  # its own classes: fine

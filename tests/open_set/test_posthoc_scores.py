@@ -132,3 +132,13 @@ def test_rejecting_keeps_integer_classes_integers(iris, unknown, dtype_kind):
     assert report["open_set_accuracy"] == pytest.approx(
         np.mean([a == b or (a is None and b is None) for a, b in zip(pred, y_true)]))
     assert report["open_set_accuracy"] > 0.9
+
+
+def test_rows_of_classes_the_frozen_model_does_not_know_are_refused(iris):
+    # They would enter the "auto" threshold as if they were known rows.
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = iris
+    lr = LogisticRegression(max_iter=500).fit(X[y < 2], y[y < 2])
+    with pytest.raises(ValueError, match=r"labels \[2\].*known classes only"):
+        PostHocOpenSetClassifier(FrozenEstimator(lr), threshold="auto").fit(X, y)
