@@ -147,7 +147,10 @@ class EvaluationOnlyGuard:
     Code that never calls ``validate_data`` (a bare skorch ``NeuralNet``, a
     hand-written torch loop, another library's estimator) is not seen; call
     :meth:`check` on its input yourself. Rows that differ in any bit (e.g.
-    rescaled benchmark rows) are not recognised by their fingerprint.
+    rescaled benchmark rows) are not recognised by their fingerprint. Fits
+    in *other processes* are not seen either: ``n_jobs > 1`` with joblib's
+    default (process-based) backend escapes the guard; inside it, use
+    ``n_jobs=None`` or ``joblib.parallel_backend("threading")``.
 
     Parameters
     ----------

@@ -159,3 +159,15 @@ def test_report_gives_caption_and_topk_diagnosis_scores_with_cis():
         open_world_report(y_known, score, text_true=["a"] * 6, n_bootstrap=0)
     with pytest.raises(ValueError, match="needs categories"):
         open_world_report(y_known, score, topk_pred=topk, n_bootstrap=0)
+
+
+def test_parallel_fits_in_threads_are_refused(split):
+    # Documented scope: the guard covers every thread of its process, so
+    # n_jobs > 1 with the threading backend is refused (process workers are not).
+    from joblib import parallel_backend
+
+    X_ev, y_ev = split[2], split[3]
+    with EvaluationOnlyGuard(X_ev), parallel_backend("threading"):
+        with pytest.raises(BenchmarkLeakageError, match="rows of the evaluation-only"):
+            cross_val_score(LogisticRegression(), X_ev.copy(), y_ev, cv=2, n_jobs=2,
+                            error_score="raise")
