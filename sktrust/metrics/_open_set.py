@@ -26,6 +26,9 @@ def _check_open_set(y_true, known_score, unknown_label, y_pred_closed=None):
         raise ValueError("y_true is empty: open-set metrics need at least one row.")
     if not np.all(np.isfinite(known_score)):
         raise ValueError("known_score must be finite (no NaN or infinity).")
+    if isinstance(unknown_label, Real) and np.isnan(unknown_label):
+        raise ValueError("unknown_label=nan cannot mark rows (NaN != NaN); label unknown "
+                         "rows with -1, None or a string such as 'unknown'.")
     is_known = y_true != unknown_label
     if is_known.all() or not is_known.any():
         raise ValueError(

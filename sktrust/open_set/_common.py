@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
@@ -29,12 +29,19 @@ def check_two_classes(estimator, classes):
         )
 
 
-def check_threshold(estimator, low=-np.inf, high=np.inf):
-    """Raise a ValueError when a float ``threshold`` is not finite or outside [low, high].
+def check_rejection_params(estimator, low=-np.inf, high=np.inf):
+    """Raise a ValueError for a NaN ``unknown_label`` or a bad float ``threshold``.
 
-    ``[low, high]`` is the range of ``estimator.score_samples``: a threshold
-    outside it would reject every row or none.
+    A float threshold must be finite and within ``[low, high]``, the range of
+    ``estimator.score_samples``: outside it would reject every row or none.
+    When rejecting, a NaN label is refused: it never equals itself, so
+    rejected rows could not be found.
     """
+    label = estimator.unknown_label
+    rejecting = estimator.threshold is not None
+    if rejecting and isinstance(label, Real) and not isinstance(label, bool) and np.isnan(label):
+        raise ValueError("unknown_label=nan cannot mark rejected rows (NaN != NaN): "
+                         "open_set_report could not find them; use -1, None or 'unknown'.")
     t = estimator.threshold
     if t is None or isinstance(t, str):
         return

@@ -8,7 +8,7 @@ import numpy as np
 from sktrust.base import OpenSetMixin
 from sktrust.open_set._common import (
     check_labels_known_to_classifier,
-    check_threshold,
+    check_rejection_params,
     check_two_classes,
 )
 from sktrust.open_set._scores import PostHocOpenSetClassifier
@@ -174,7 +174,7 @@ class COSTARROpenSet(PostHocOpenSetClassifier):
         self.classes_ = np.asarray(self.estimator_.classes_)
         check_two_classes(self, self.classes_)
         self._check_unknown_label()
-        check_threshold(self, 0.0, 1.0)
+        check_rejection_params(self, 0.0, 1.0)
         check_labels_known_to_classifier(y, self.classes_)
 
         f, W, b = self._parts(X)

@@ -15,7 +15,7 @@ from sktrust.nn import TorchStateMixin
 from sktrust.open_set._common import (
     _KeepLabelTypesMixin,
     check_hidden_layer_sizes,
-    check_threshold,
+    check_rejection_params,
     encode_labels,
 )
 from sktrust.open_set._rbf_head import RBFEvidenceMLP
@@ -386,7 +386,7 @@ class EvidentialClassifier(TorchStateMixin, _KeepLabelTypesMixin, OpenSetMixin, 
         X, y = validate_data(self, X, y, dtype=np.float32)
         y_idx = encode_labels(self, y).astype(np.int64)
         self._check_unknown_label()
-        check_threshold(self, 0.0, 1.0)
+        check_rejection_params(self, 0.0, 1.0)
         if self.module is None:
             check_hidden_layer_sizes(self)
         if self.module_kwargs and not isinstance(self.module, type):

@@ -14,7 +14,7 @@ from sktrust.open_set._common import (
     _KeepLabelTypesMixin,
     _PostHocMixin,
     check_labels_known_to_classifier,
-    check_threshold,
+    check_rejection_params,
     check_two_classes,
 )
 from sktrust.utils._sklearn_compat import (
@@ -204,7 +204,7 @@ class PostHocOpenSetClassifier(_PostHocMixin, _KeepLabelTypesMixin, OpenSetMixin
         check_two_classes(self, self.classes_)
         check_labels_known_to_classifier(y, self.classes_)
         self._check_unknown_label()
-        check_threshold(self, *((0.0, 1.0) if self.method == "msp" else ()))
+        check_rejection_params(self, *((0.0, 1.0) if self.method == "msp" else ()))
         self._set_threshold(self._score(X))
         return self
 

@@ -15,7 +15,7 @@ from sktrust.nn import TorchStateMixin
 from sktrust.open_set._common import (
     _KeepLabelTypesMixin,
     check_hidden_layer_sizes,
-    check_threshold,
+    check_rejection_params,
     encode_labels,
 )
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
@@ -391,7 +391,7 @@ class TLCClassifier(TorchStateMixin, _KeepLabelTypesMixin, OpenSetMixin, Classif
         X, y = validate_data(self, X, y, dtype=np.float32)
         y_idx = encode_labels(self, y).astype(np.int64)
         self._check_unknown_label()
-        check_threshold(self)
+        check_rejection_params(self)
         check_hidden_layer_sizes(self)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_)).astype(float)
         with torch_seed(self.random_state):

@@ -142,3 +142,14 @@ def test_rows_of_classes_the_frozen_model_does_not_know_are_refused(iris):
     lr = LogisticRegression(max_iter=500).fit(X[y < 2], y[y < 2])
     with pytest.raises(ValueError, match=r"labels \[2\].*known classes only"):
         PostHocOpenSetClassifier(FrozenEstimator(lr), threshold="auto").fit(X, y)
+
+
+def test_nan_unknown_label_is_refused(iris):
+    # NaN != NaN: rejected rows could never be found again by open_set_report.
+    from sktrust.metrics import open_set_report
+
+    X, y = iris
+    with pytest.raises(ValueError, match="unknown_label=nan"):
+        PostHocOpenSetClassifier(threshold="auto", unknown_label=np.nan).fit(X, y)
+    with pytest.raises(ValueError, match="unknown_label=nan"):
+        open_set_report([0.0, np.nan], [0.9, 0.1], unknown_label=np.nan)
