@@ -117,8 +117,13 @@ class DictASDetector(OutlierMixin, BaseEstimator):
         dictionary alike; scores are averaged over patch sizes and scales
         (image input only).
     normalize : bool, default=True
-        L2-normalise features (a constant feature is appended first, so blank
-        patches and rows near the origin stay comparable).
+        L2-normalise features after appending a constant feature (``lift_``),
+        so that blank patches and rows near the origin stay comparable and the
+        cosine keeps part of the distance information. For rows the constant
+        is the median norm of the reference rows, which makes the scores
+        invariant to the units of the data (multiplying every feature by the
+        same factor changes nothing) and weighs direction and magnitude
+        alike; for image patches it is 1 (pixel scale).
     contamination : float in (0, 0.5], default=0.1
         Share of the reference rows treated as outliers: ``offset_`` is that
         quantile of their ``score_samples``.
@@ -154,6 +159,10 @@ class DictASDetector(OutlierMixin, BaseEstimator):
         ``q`` becomes ``q~ = q + q W_V``, is looked up with
         ``sparsemax(norm(q~ W_Q) norm(D W_K)^T / temperature)`` over the values
         ``D + D W_V`` and scored against ``q~``.
+    lift_ : float
+        The constant feature appended before normalisation (see
+        ``normalize``): the median norm of the reference rows, or 1 for
+        image input.
     offset_ : float
         ``decision_function = score_samples - offset_``.
     n_features_in_ : int
@@ -256,8 +265,17 @@ class DictASDetector(OutlierMixin, BaseEstimator):
                              f"windows); got {self.scales!r}.")
         return tuple(int(s) for s in scales)
 
-    def _features(self, X):
+    def _lift(self, X):
+        """Constant appended before normalising: median row norm for rows, 1 for images."""
+        if self.image_shape is not None:
+            return 1.0
+        typical = float(np.median(np.linalg.norm(X, axis=1)))
+        return typical if typical > 0 else 1.0
+
+    def _features(self, X, lift=None):
         """Features per (patch size, scale), each of shape (n, n_locations, dim)."""
+        if lift is None:  # fitted: the references' lift (private callers may lack it)
+            lift = getattr(self, "lift_", 1.0)
         if self.image_shape is None:
             feats = [X[:, None, :]]
         else:
@@ -275,7 +293,7 @@ class DictASDetector(OutlierMixin, BaseEstimator):
         if self.normalize:
             out = []
             for f in feats:
-                f = np.concatenate([f, np.ones(f.shape[:-1] + (1,))], axis=-1)
+                f = np.concatenate([f, np.full(f.shape[:-1] + (1,), lift)], axis=-1)
                 out.append(f / np.linalg.norm(f, axis=-1, keepdims=True))
             feats = out
         return feats
@@ -337,8 +355,10 @@ class DictASDetector(OutlierMixin, BaseEstimator):
             masks.append(np.r_[np.zeros(2), np.ones(2)])
         n_loc = 1 if self.image_shape is None else int(np.prod(self._grid_shape(
             X_aux.shape[1])[:2]))
-        ref_f = self._features(np.concatenate(refs))
-        q_f = self._features(np.concatenate(queries))
+        # The generators see only auxiliary data, lifted at its own scale.
+        lift = self._lift(X_aux)
+        ref_f = self._features(np.concatenate(refs), lift)
+        q_f = self._features(np.concatenate(queries), lift)
         ref_f = [f.reshape(self.n_episodes, k * n_loc, -1) for f in ref_f]
         q_f = [f.reshape(self.n_episodes, 4 * n_loc, -1) for f in q_f]
         return ref_f, q_f, np.repeat(np.array(masks), n_loc, axis=1).astype(bool)
@@ -432,6 +452,7 @@ class DictASDetector(OutlierMixin, BaseEstimator):
             self._grid_shape(X.shape[1])
             self._patch_sizes()
             self._scales()
+        self.lift_ = self._lift(X)
         self.generators_ = None
         if isinstance(self.generators, str) and self.generators == "learned":
             self.generators_ = self._learn_generators(*self._check_aux(X_aux, y_aux))

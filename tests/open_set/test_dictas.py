@@ -110,22 +110,58 @@ def test_a_pasted_bright_square_is_localised(few_shot_digits):
     assert roc_auc_score(truth.ravel(), maps.ravel()) >= 0.9
 
 
-def test_tabular_outliers_are_detected_but_local_outlier_factor_does_better():
-    # Cosine lookup on 2-D rows loses magnitude information: DictAS finds the
-    # outliers but trails LOF here (0.85 vs 0.90); the card's ">= LOF - 0.02"
-    # does not hold on tabular data.
-    rng = np.random.RandomState(0)
+def _blobs_and_uniform_outliers(seed):
+    rng = np.random.RandomState(seed)
     centers = np.array([[3.0, 3.0], [-3.0, -3.0]])
     ref = np.r_[rng.normal(size=(10, 2)) + centers[0], rng.normal(size=(10, 2)) + centers[1]]
     normal = np.r_[rng.normal(size=(100, 2)) + centers[0],
                    rng.normal(size=(100, 2)) + centers[1]]
     outliers = rng.uniform(-8, 8, size=(100, 2))
-    labels = np.r_[np.ones(200), np.zeros(100)]
-    Q = np.r_[normal, outliers]
-    ours = roc_auc_score(labels, DictASDetector().fit(ref).score_samples(Q))
-    lof = LocalOutlierFactor(n_neighbors=5, novelty=True).fit(ref)
-    assert ours >= 0.75
-    assert ours < roc_auc_score(labels, lof.score_samples(Q))
+    return ref, np.r_[normal, outliers], np.r_[np.ones(200), np.zeros(100)]
+
+
+def test_tabular_outliers_are_found_as_well_as_local_outlier_factor():
+    # The card's tabular check: blobs against uniform outliers, AUROC at least
+    # LocalOutlierFactor(novelty=True) - 0.02 (mean over five draws). With a
+    # constant lift of 1 (the earlier default) the cosine of these 2-D rows
+    # kept little more than their direction and trailed LOF by 0.05 on draw 0.
+    ours, lof = [], []
+    for seed in range(5):
+        ref, Q, labels = _blobs_and_uniform_outliers(seed)
+        ours.append(roc_auc_score(labels, DictASDetector().fit(ref).score_samples(Q)))
+        det = LocalOutlierFactor(n_neighbors=5, novelty=True).fit(ref)
+        lof.append(roc_auc_score(labels, det.score_samples(Q)))
+    assert np.mean(ours) >= np.mean(lof) - 0.02, (ours, lof)
+    assert min(ours) >= 0.85
+
+
+@pytest.mark.parametrize("loader", ["breast_cancer", "wine"])
+def test_few_shot_real_tables_beat_local_outlier_factor(loader):
+    # Twenty normal rows of one class as references, every other class as the
+    # anomalies, raw features in their own units (no scaling step).
+    import sklearn.datasets as skd
+
+    X, y = getattr(skd, f"load_{loader}")(return_X_y=True)
+    ours, lof = [], []
+    for normal_class in np.unique(y)[:2]:
+        idx = np.random.RandomState(0).permutation(np.flatnonzero(y == normal_class))
+        ref, Q = X[idx[:20]], np.r_[X[idx[20:]], X[y != normal_class]]
+        labels = np.r_[np.ones(len(idx) - 20), np.zeros(np.sum(y != normal_class))]
+        ours.append(roc_auc_score(labels, DictASDetector().fit(ref).score_samples(Q)))
+        det = LocalOutlierFactor(n_neighbors=5, novelty=True).fit(ref)
+        lof.append(roc_auc_score(labels, det.score_samples(Q)))
+    assert np.mean(ours) > np.mean(lof), (ours, lof)
+
+
+def test_row_scores_do_not_depend_on_the_units_of_the_data():
+    ref, Q, _ = _blobs_and_uniform_outliers(0)
+    base = DictASDetector().fit(ref)
+    for factor in (1e-3, 7.0, 1e4):
+        det = DictASDetector().fit(ref * factor)
+        assert det.lift_ == pytest.approx(base.lift_ * factor)
+        np.testing.assert_allclose(det.score_samples(Q * factor), base.score_samples(Q),
+                                   atol=1e-10)
+        assert det.offset_ == pytest.approx(base.offset_, abs=1e-10)
 
 
 def test_contamination_sets_the_share_of_references_flagged():
