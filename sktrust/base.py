@@ -452,11 +452,19 @@ class OpenSetMixin:
         return np.asarray(self.classes_)[np.argmax(proba, axis=1)]
 
     def _output_labels(self, closed, known):
+        # Keep the type of every label: the classes' dtype when unknown_label is
+        # of the same kind (a number with numbers, a string with strings), an
+        # object array otherwise (integer classes with unknown_label="unknown"
+        # must not come back as the strings "0", "1", ...).
         if known is None or np.all(known):
             return closed
-        labels = np.asarray(list(np.asarray(self.classes_)) + [self.unknown_label])
-        out = np.asarray(closed).astype(labels.dtype, copy=True)
-        out[~known] = self.unknown_label
+        closed, label = np.asarray(closed), self.unknown_label
+        kind, label_kind = closed.dtype.kind, np.asarray(label).dtype.kind
+        same_kind = label is not None and (
+            (kind in "iuf" and label_kind in "iuf") or (kind == label_kind == "U"))
+        dtype = np.result_type(closed.dtype, np.asarray(label).dtype) if same_kind else object
+        out = closed.astype(dtype, copy=True)
+        out[~np.asarray(known)] = label
         return out
 
     def predict(self, X):

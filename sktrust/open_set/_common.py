@@ -54,29 +54,6 @@ def check_rejection_params(estimator, low=-np.inf, high=np.inf):
         )
 
 
-class _KeepLabelTypesMixin:
-    """Open-set ``predict`` that keeps the type of every label.
-
-    ``OpenSetMixin`` stacks the classes and ``unknown_label`` into one numpy
-    array, so integer classes with ``unknown_label="unknown"`` came back as the
-    strings ``"0"``, ``"1"``, ... Here the output keeps the classes' dtype when
-    the unknown label is of the same kind (numbers with a number, strings with
-    a string) and is an object array otherwise.
-    """
-
-    def _output_labels(self, closed, known):
-        if known is None or np.all(known):
-            return closed
-        closed, label = np.asarray(closed), self.unknown_label
-        kind, label_kind = closed.dtype.kind, np.asarray(label).dtype.kind
-        same_kind = label is not None and (
-            (kind in "iuf" and label_kind in "iuf") or (kind == label_kind == "U"))
-        dtype = np.result_type(closed.dtype, np.asarray(label).dtype) if same_kind else object
-        out = closed.astype(dtype, copy=True)
-        out[~np.asarray(known)] = label
-        return out
-
-
 def check_labels_known_to_classifier(y, classes):
     """Raise a ValueError when ``y`` holds labels the wrapped classifier was not trained on.
 

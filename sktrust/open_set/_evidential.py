@@ -13,7 +13,6 @@ from sklearn.utils.validation import check_is_fitted
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
 from sktrust.open_set._common import (
-    _KeepLabelTypesMixin,
     check_hidden_layer_sizes,
     check_rejection_params,
     encode_labels,
@@ -188,7 +187,7 @@ def _evidential_net_class():
 _SCORES = ("uncertainty", "ignorance", "max_probability")
 
 
-class EvidentialClassifier(TorchStateMixin, _KeepLabelTypesMixin, OpenSetMixin, ClassifierMixin,
+class EvidentialClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin,
                            BaseEstimator):
     """Classifier that answers one class, a short list, or "I don't know".
 

@@ -11,7 +11,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 
 from sktrust.base import OpenSetMixin
 from sktrust.open_set._common import (
-    _KeepLabelTypesMixin,
     _PostHocMixin,
     check_labels_known_to_classifier,
     check_rejection_params,
@@ -115,7 +114,7 @@ def classifier_logits(estimator, X):
     )
 
 
-class PostHocOpenSetClassifier(_PostHocMixin, _KeepLabelTypesMixin, OpenSetMixin, ClassifierMixin,
+class PostHocOpenSetClassifier(_PostHocMixin, OpenSetMixin, ClassifierMixin,
                                MetaEstimatorMixin, BaseEstimator):
     """Open-set recognition with a post-hoc score on any classifier.
 

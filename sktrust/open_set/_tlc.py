@@ -13,7 +13,6 @@ from sklearn.utils.validation import check_is_fitted
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
 from sktrust.open_set._common import (
-    _KeepLabelTypesMixin,
     check_hidden_layer_sizes,
     check_rejection_params,
     encode_labels,
@@ -207,7 +206,7 @@ def _tlc_net_class():
     return _TLCNet
 
 
-class TLCClassifier(TorchStateMixin, _KeepLabelTypesMixin, OpenSetMixin, ClassifierMixin,
+class TLCClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin,
                     BaseEstimator):
     """Long-tailed classifier whose evidential experts say how far to trust it.
 
