@@ -297,8 +297,9 @@ def _linear_model(est, pre):
         return None
     if getattr(est, "multi_class", "auto") == "ovr" and coef.shape[0] > 2:
         raise TypeError(
-            "One-vs-rest LogisticRegression normalises sigmoids, not a softmax; "
-            "the adapter needs a multinomial model."
+            f"{type(est).__name__} is one-vs-rest: its class scores are separate "
+            "binary decisions, not the logits of one softmax; the adapter needs a "
+            "multinomial model (e.g. LogisticRegression, MLPClassifier)."
         )
     W = coef.reshape(1, -1) if coef.ndim == 1 else coef
     b = np.atleast_1d(np.asarray(est.intercept_, dtype=coef.dtype)) * np.ones(W.shape[0])

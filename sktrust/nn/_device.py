@@ -24,6 +24,12 @@ def resolve_device(device="auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
     if isinstance(device, torch.device):
         return str(device)
+    try:
+        torch.device(str(device))
+    except RuntimeError as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
+        ) from exc
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} was requested but no CUDA device is available; "

@@ -146,3 +146,11 @@ def test_unknown_labels_and_unsupported_models_raise(iris):
     rf = RandomForestClassifier(n_estimators=2, random_state=0).fit(X, y)
     with pytest.raises(TypeError, match="does not support RandomForestClassifier"):
         as_torch_model(rf)
+
+
+def test_one_vs_rest_linear_model_is_refused_by_its_own_name(iris):
+    from sklearn.svm import LinearSVC
+
+    X, y = iris
+    with pytest.raises(TypeError, match="LinearSVC is one-vs-rest"):
+        as_torch_model(LinearSVC().fit(X, y))

@@ -110,6 +110,12 @@ def test_device_auto_is_cpu_without_a_gpu():
             resolve_device("cuda")
 
 
+@pytest.mark.parametrize("device", ["cdua", "gpu", "cpu:x"])
+def test_device_that_torch_cannot_read_is_a_clear_value_error(device):
+    with pytest.raises(ValueError, match="not a torch device"):
+        resolve_device(device)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_train_and_adapter_on_cuda(iris):
     from sktrust.nn import as_torch_model, make_classifier_net
