@@ -139,6 +139,23 @@ def _relearn_steps(model, X_train, y_train, X_val, y_val, threshold, *, lr, batc
     return steps[0], False
 
 
+def _check_rows(X, y, x_name, y_name):
+    """2-D, non-empty, finite ``X`` (any column types) and one finite target per row."""
+    from sklearn.utils import check_array
+
+    n = len(X)
+    if n == 0:
+        raise ValueError(f"{x_name} must be non-empty with one target per row.")
+    check_array(X, dtype=None, input_name=x_name)  # 2-D, no NaN or infinity
+    y = np.asarray(y)
+    if y.shape[0] != n:
+        raise ValueError(f"{x_name} must be non-empty with one target per row: {x_name} "
+                         f"has {n} rows, {y_name} {y.shape[0]}.")
+    if not np.all(np.isfinite(y.astype(float))):
+        raise ValueError(f"{y_name} contains NaN or infinity.")
+    return n
+
+
 @validate_params(
     {
         "unlearned": [HasMethods(["predict"])],
@@ -232,13 +249,9 @@ def anamnesis_index(unlearned, retrained, original, X_train, y_train, X_forget_v
     """
     import warnings
 
+    n_val = _check_rows(X_forget_val, y_forget_val, "X_forget_val", "y_forget_val")
+    _check_rows(X_train, y_train, "X_train", "y_train")
     y_val = np.asarray(y_forget_val, dtype=float)
-    n_val = X_forget_val.shape[0] if hasattr(X_forget_val, "shape") else len(X_forget_val)
-    if n_val == 0 or y_val.shape[0] != n_val:
-        raise ValueError("X_forget_val must be non-empty with one target per row.")
-    n_train = X_train.shape[0] if hasattr(X_train, "shape") else len(X_train)
-    if n_train == 0 or np.asarray(y_train).shape[0] != n_train:
-        raise ValueError("X_train must be non-empty with one target per row.")
     pred = np.asarray(original.predict(X_forget_val), dtype=float).reshape(n_val, -1)
     threshold = (1.0 + alpha) * float(np.mean(np.abs(pred - y_val.reshape(n_val, -1))))
     counts = []

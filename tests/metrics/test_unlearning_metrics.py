@@ -272,6 +272,18 @@ def test_anamnesis_index_warns_when_undefined_or_censored():
         anamnesis_index(original, original, original, X, y, X, y, alpha=-1)
     with pytest.raises(ValueError, match="X_forget_val"):
         anamnesis_index(original, original, original, X, y, X[:0], y[:0])
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        anamnesis_index(original, original, original, X_nan, y, X, y)
+    with pytest.raises(ValueError, match="y_forget_val contains NaN"):
+        anamnesis_index(original, original, original, X, y, X, np.r_[np.nan, y[1:]])
+    with pytest.raises(ValueError, match="y_train contains NaN"):
+        anamnesis_index(original, original, original, X, np.r_[np.nan, y[1:]], X, y)
+    with pytest.raises(ValueError, match="2D"):
+        anamnesis_index(original, original, original, X[:, 0], y, X, y)
+    with pytest.raises(ValueError, match="X_train has"):
+        anamnesis_index(original, original, original, X, y[:-1], X, y)
 
 
 @pytest.fixture(scope="module")
