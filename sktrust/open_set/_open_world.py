@@ -315,7 +315,8 @@ def open_world_report(y_known, known_score, *, categories=None, boxes_true=None,
     0.833
     """
     y_arr = np.asarray(y_known)
-    if y_arr.dtype.kind not in "biuf" or not set(np.unique(y_arr).tolist()) <= {0, 1}:
+    # Object arrays of bools (a pandas object column) are valid; "yes"/"no", 2 or NaN are not.
+    if y_arr.dtype.kind not in "biufO" or not set(y_arr.ravel().tolist()) <= {0, 1}:
         raise ValueError("y_known must be boolean (True = known / normal) or 0/1; got "
                          f"values {np.unique(y_arr.astype(str))[:5].tolist()}.")
     is_known = y_arr.astype(bool)

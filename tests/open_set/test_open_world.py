@@ -139,13 +139,29 @@ def test_report_fpr_at_95tpr_equals_the_metric():
     assert report["detection"]["fpr_at_95tpr"]["value"] == pytest.approx(expected, abs=1e-12)
 
 
-@pytest.mark.parametrize("y_known", [["yes", "no", "yes"], [0, 1, 2], [1.0, np.nan, 0.0]])
+@pytest.mark.parametrize("y_known", [["yes", "no", "yes"], [0, 1, 2], [1.0, np.nan, 0.0],
+                                     np.array([True, None, False], dtype=object)])
 def test_y_known_that_is_not_boolean_is_refused(y_known):
     # "yes"/"no" used to read as all known, and 2 as known, without a word.
     with pytest.raises(ValueError, match="y_known must be boolean"):
         open_world_report(y_known, [0.1, 0.2, 0.3], n_bootstrap=0)
     rep = open_world_report([True, False, True], [0.3, 0.1, 0.2], n_bootstrap=0)
     assert rep["detection"]["auroc"]["value"] == 1.0
+
+
+def test_booleans_of_object_dtype_are_read_as_booleans():
+    # A pandas column of object dtype holding True/False is a valid y_known; the
+    # audit's dtype check refused it.
+    pd = pytest.importorskip("pandas")
+    ref = open_world_report([True, False, True, False], [0.3, 0.1, 0.2, 0.25], n_bootstrap=0)
+    for y_known in (np.array([True, False, True, False], dtype=object),
+                    pd.Series([True, False, True, False], dtype=object),
+                    pd.Series([1, 0, 1, 0], dtype="boolean")):
+        rep = open_world_report(y_known, [0.3, 0.1, 0.2, 0.25], n_bootstrap=0)
+        for key in ("auroc", "fpr_at_95tpr"):
+            assert rep["detection"][key]["value"] == ref["detection"][key]["value"]
+        assert rep["detection"]["n_known"] == ref["detection"]["n_known"] == 2
+    assert ref["detection"]["auroc"]["value"] == 0.75
 
 
 @pytest.mark.parametrize("t", [0, -1, 2.0])
