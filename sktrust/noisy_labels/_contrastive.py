@@ -31,7 +31,8 @@ def contrastive_loss(z1, z2, labels=None, temperature=0.5):
     ----------
     z1, z2 : torch.Tensor of shape (n, d)
         Embeddings of the two views (normalised here).
-    labels : torch.Tensor of shape (n,), default=None
+    labels : torch.Tensor or array-like of shape (n,), default=None
+        Class of each sample (any hashable values when not a tensor).
     temperature : float, default=0.5
 
     Returns
@@ -56,6 +57,13 @@ def contrastive_loss(z1, z2, labels=None, temperature=0.5):
             "z1 and z2 must be 2-D tensors of the same shape (n, d); got "
             f"{tuple(z1.shape)} and {tuple(z2.shape)}."
         )
+    if z1.shape[0] == 0:
+        raise ValueError("z1 and z2 need at least one row (one sample).")
+    if labels is not None and not torch.is_tensor(labels):
+        labels = np.asarray(labels)
+        if labels.ndim == 1:
+            labels = torch.as_tensor(np.unique(labels, return_inverse=True)[1].reshape(-1),
+                                     device=z1.device)
     if labels is not None and tuple(labels.shape) != (z1.shape[0],):
         raise ValueError(
             f"labels must have shape ({z1.shape[0]},); got {tuple(labels.shape)}."
@@ -107,6 +115,15 @@ def tabular_views(x, *, noise_scale=0.1, corruption=0.3):
         swap = torch.rand(n, d, device=x.device) < corruption
         x = torch.where(swap, other, x)
     return x + noise_scale * torch.randn_like(x)
+
+
+def _check_hidden_layer_sizes(estimator):
+    """Raise a ValueError unless ``hidden_layer_sizes`` holds positive ints only."""
+    sizes = tuple(estimator.hidden_layer_sizes)
+    if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in sizes):
+        raise ValueError("hidden_layer_sizes must hold positive ints (layer widths); got "
+                         f"{estimator.hidden_layer_sizes!r}.")
+    return sizes
 
 
 def _projected_encoder(n_features, hidden_layer_sizes, n_components, projection_dim):
@@ -238,6 +255,7 @@ class SimCLREncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         from sktrust.nn import torch_seed, train
 
         X = validate_data(self, X, dtype=np.float32)
+        hidden_layer_sizes = _check_hidden_layer_sizes(self)
         if X.shape[0] < 2:
             raise ValueError("SimCLREncoder needs at least 2 rows to contrast; got "
                              f"{X.shape[0]} sample.")
@@ -254,7 +272,7 @@ class SimCLREncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             return contrastive_loss(p1, p2, temperature=self.temperature)
 
         with torch_seed(self.random_state) as seed:
-            model = _projected_encoder(X.shape[1], tuple(self.hidden_layer_sizes),
+            model = _projected_encoder(X.shape[1], hidden_layer_sizes,
                                        self.n_components, self.projection_dim)
             self.loss_curve_ = train(model, Z, None, loss_fn, epochs=self.max_epochs,
                                      lr=self.lr, batch_size=min(self.batch_size, len(Z)),

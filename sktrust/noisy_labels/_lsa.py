@@ -63,6 +63,8 @@ def small_loss_posterior(losses, *, max_iter=10, tol=1e-2, reg_covar=5e-4,
         raise ValueError(
             f"losses must be a non-empty 1-D array; got shape {losses.shape}."
         )
+    if not np.isfinite(losses).all():
+        raise ValueError("losses must be finite; got NaN or infinity.")
     span = losses.max() - losses.min()
     if losses.size < 2 or span <= 0:
         return np.zeros_like(losses)

@@ -15,6 +15,11 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from sktrust.nn import TorchStateMixin
+from sktrust.noisy_labels._contrastive import (
+    _check_hidden_layer_sizes,
+    contrastive_loss,
+    tabular_views,
+)
 from sktrust.noisy_labels._lsa import (
     LSANoiseDetector,
     _check_alternate,
@@ -47,7 +52,6 @@ def _plslsa_net_class():
     from torch.nn import functional as F
 
     from sktrust.nn import module_features
-    from sktrust.noisy_labels._contrastive import contrastive_loss, tabular_views
 
     class _PLSLSANet(NeuralNetClassifier):
         """skorch net trained on row indices: ``y`` is the row, targets live on the net.
@@ -410,9 +414,10 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         from sktrust.nn import torch_seed
 
         X, y = validate_data(self, X, y, dtype=np.float32)
-        y_idx = encode_classification_target(self, y)
+        codes = encode_classification_target(self, y)
         _check_alternate(self.alternate)
-        codes = y_idx
+        if self.module is None:
+            _check_hidden_layer_sizes(self)
         with torch_seed(self.random_state) as seed:
             self.net_ = self._rebuild_net(codes=codes, seed=seed)
             if self.verbose:

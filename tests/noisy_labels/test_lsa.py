@@ -91,6 +91,12 @@ def test_small_loss_posterior_rejects_empty_or_2d_losses(losses):
         small_loss_posterior(losses)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_small_loss_posterior_rejects_non_finite_losses(bad):
+    with pytest.raises(ValueError, match="losses must be finite"):
+        small_loss_posterior(np.array([0.1, bad, 0.3]))
+
+
 def test_loss_only_schedule_scores_new_rows_through_the_loss(breast_cancer_data):
     X, y = breast_cancer_data
     y_noisy, flipped = flip_labels(y, 0.2, random_state=1)

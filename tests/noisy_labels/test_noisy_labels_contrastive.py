@@ -106,3 +106,22 @@ def test_simclr_rejects_bad_input():
     enc = SimCLREncoder(max_epochs=1).fit(X)
     with pytest.raises(ValueError, match="features"):
         enc.transform(X[:, :2])
+
+
+def test_contrastive_loss_takes_array_labels_and_rejects_empty_views():
+    # Labels given as a list / numpy array (of any type) mean the same as a tensor.
+    g = torch.Generator().manual_seed(0)
+    z1, z2 = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g)
+    ref = contrastive_loss(z1, z2, torch.tensor([0, 1, 0, 1]))
+    for labels in ([0, 1, 0, 1], np.array([0, 1, 0, 1]), np.array(["a", "b", "a", "b"])):
+        torch.testing.assert_close(contrastive_loss(z1, z2, labels), ref)
+    with pytest.raises(ValueError, match=r"labels must have shape \(4,\)"):
+        contrastive_loss(z1, z2, labels=np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="at least one row"):
+        contrastive_loss(torch.zeros(0, 3), torch.zeros(0, 3))
+
+
+@pytest.mark.parametrize("sizes", [(0,), (8, -1), ("a",)])
+def test_simclr_rejects_layer_widths_that_are_not_positive_ints(sizes):
+    with pytest.raises(ValueError, match="hidden_layer_sizes must hold positive ints"):
+        SimCLREncoder(max_epochs=1, hidden_layer_sizes=sizes).fit(np.eye(4))

@@ -189,3 +189,10 @@ def test_plslsa_rejects_one_class_and_bad_schedule():
     with pytest.raises(ValueError, match="alternate"):
         PLSLSAClassifier(max_epochs=1, alternate=("linear", "bogus")).fit(
             X, np.arange(20) % 2)
+
+
+@pytest.mark.parametrize("sizes", [(0,), (16, -2), ("a",)])
+def test_plslsa_rejects_layer_widths_that_are_not_positive_ints(sizes):
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match="hidden_layer_sizes must hold positive ints"):
+        PLSLSAClassifier(max_epochs=1, hidden_layer_sizes=sizes).fit(X, np.arange(20) % 2)
