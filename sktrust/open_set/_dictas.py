@@ -242,6 +242,9 @@ class DictASDetector(OutlierMixin, BaseEstimator):
 
     # -- features -----------------------------------------------------------
     def _grid_shape(self, n_features):
+        if not all(isinstance(v, Integral) for v in self.image_shape):
+            raise ValueError(f"image_shape must hold ints (height, width[, channels]); got "
+                             f"{self.image_shape!r}.")
         shape = tuple(int(v) for v in self.image_shape)
         if len(shape) == 2:
             shape = shape + (1,)
@@ -423,6 +426,8 @@ class DictASDetector(OutlierMixin, BaseEstimator):
             raise ValueError("generators weights do not match the feature sets of this "
                              "detector; learn them with the same image_shape, patch_size, "
                              "scales and normalize.")
+        if not all(np.all(np.isfinite(w[name])) for w in out for name in w):
+            raise ValueError("generators weights must be finite (no NaN or inf).")
         return out
 
     # -- API ----------------------------------------------------------------

@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
+from numbers import Real
 
 import torch
 from torch import nn
@@ -59,6 +60,10 @@ class RBFEvidenceMLP(nn.Module):
         super().__init__()
         if len(hidden_layer_sizes) == 0:
             raise ValueError("RBFEvidenceMLP needs at least one hidden layer.")
+        if isinstance(max_evidence, bool) or not (
+                isinstance(max_evidence, Real) and 0 < max_evidence < math.inf):
+            raise ValueError(f"max_evidence must be a positive finite number; got "
+                             f"{max_evidence!r}.")
         trunk = MLP(n_features, 1, hidden_layer_sizes=hidden_layer_sizes)
         self.body = trunk.body
         width = hidden_layer_sizes[-1]

@@ -272,6 +272,9 @@ def test_learned_generators_refuse_bad_auxiliary_data():
                                     "value": np.zeros((2, 2))}]).fit(X)
     with pytest.raises(ValueError, match="generators"):
         DictASDetector(generators=[{"query": np.eye(4)}]).fit(X)
+    nan_weights = [{"query": np.full((4, 4), np.nan), "key": np.eye(4), "value": np.zeros((4, 4))}]
+    with pytest.raises(ValueError, match="generators weights must be finite"):
+        DictASDetector(generators=nan_weights).fit(X)  # used to fail inside sparsemax
 
 
 def test_sparsemax_refuses_nan_and_an_empty_axis():
@@ -286,6 +289,8 @@ def test_sparsemax_refuses_nan_and_an_empty_axis():
     ({"scales": (1, 0)}, "scales"),
     ({"scales": (-3,)}, "scales"),
     ({"image_shape": (-8, -8)}, "image_shape"),
+    ({"image_shape": ("8", "8")}, "image_shape must hold ints"),
+    ({"image_shape": (8.5, 8)}, "image_shape must hold ints"),
 ])
 def test_empty_or_non_positive_scales_and_image_shape_are_refused(params, match):
     # scales=() used to divide by zero; 0 or negative windows were silently accepted.

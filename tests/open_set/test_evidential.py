@@ -9,6 +9,7 @@ from sklearn.neural_network import MLPClassifier
 
 from sktrust.open_set import (
     EvidentialClassifier,
+    RBFEvidenceMLP,
     conjunctive_opinion,
     dirichlet_opinion,
     set_belief,
@@ -283,3 +284,7 @@ def test_malformed_nets_are_refused_before_training(iris):
             EvidentialClassifier(hidden_layer_sizes=sizes, max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="module_kwargs"):
         EvidentialClassifier(module_kwargs={"scale": 2.0}, max_epochs=1).fit(X, y)
+    for bad in (0.0, -1.0, np.inf):  # 0 used to fail inside math.log ("math domain error")
+        with pytest.raises(ValueError, match="max_evidence must be a positive finite number"):
+            EvidentialClassifier(RBFEvidenceMLP, module_kwargs={"max_evidence": bad},
+                                 max_epochs=1).fit(X, y)
