@@ -15,7 +15,11 @@ from torch import nn
 
 from sktrust.nn import TorchStateMixin, make_classifier_net, torch_seed
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
-from sktrust.utils._validation import check_non_empty, encode_classification_target
+from sktrust.utils._validation import (
+    check_classification_targets_known,
+    check_non_empty,
+    encode_classification_target,
+)
 
 # Clamps of the closed-form certificate (from the paper's code).
 _A_MAX = -1e-8
@@ -188,9 +192,23 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         if self.feature_extractor is None:
             return X
         extractor = copy.deepcopy(self.feature_extractor).cpu().eval()
-        with torch.no_grad():
-            Z = extractor(torch.as_tensor(X)).reshape(len(X), -1)
-        return Z.numpy().astype(np.float32)
+        try:
+            with torch.no_grad():
+                Z = extractor(torch.as_tensor(X))
+        except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+            raise ValueError(
+                f"feature_extractor ({type(self.feature_extractor).__name__}) cannot take "
+                f"X: on a float32 batch of shape {X.shape} it raised {type(exc).__name__}: "
+                f"{exc}"
+            ) from exc
+        if not isinstance(Z, torch.Tensor) or Z.ndim < 1 or Z.shape[0] != len(X):
+            got = (f"a tensor of shape {tuple(Z.shape)}" if isinstance(Z, torch.Tensor)
+                   else f"a {type(Z).__name__}")
+            raise ValueError(
+                f"feature_extractor must map a batch of {len(X)} rows to one tensor with "
+                f"{len(X)} rows (features flattened per row); it returned {got}."
+            )
+        return Z.reshape(len(X), -1).numpy().astype(np.float32)
 
     def _init_components(self, X, y_idx, rng, seed):
         """Initial prototypes and the class each one was drawn from (or None)."""
@@ -346,8 +364,7 @@ class _BasePrototypeClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         if y.shape != (x.shape[0],):
             raise ValueError(f"y has shape {y.shape}; expected ({x.shape[0]},).")
-        if not np.isin(y, self.classes_).all():
-            raise ValueError("y contains labels not seen in fit.")
+        check_classification_targets_known(y, self.classes_)
         return torch.as_tensor(np.searchsorted(self.classes_, y), device=x.device)
 
     def explain_components(self, X, y=None):

@@ -288,3 +288,36 @@ def test_the_feature_extractor_passed_in_is_not_trained_in_place():
     assert all(torch.equal(a, b) for a, b in zip(before, ext.parameters()))
     trained = clf.net_.module_.extractor
     assert any(not torch.equal(a, b) for a, b in zip(before, trained.parameters()))
+
+
+def test_a_feature_extractor_that_cannot_take_X_raises_a_clear_error():
+    X, y = _xor(60, 5)
+
+    class Pair(torch.nn.Module):  # returns a tuple, as torch.nn.LSTM does
+        def forward(self, x):
+            return x, x
+
+    cases = {
+        r"cannot take X: .*shape \(60, 2\)": torch.nn.Linear(3, 4),  # wrong input width
+        "returned a tuple": Pair(),
+        r"returned a tensor of shape \(4,\)": _Sum(),
+    }
+    for message, extractor in cases.items():
+        for cls in (RobustStableCBCClassifier, RobustRBFClassifier):
+            with pytest.raises(ValueError, match=message):
+                cls(n_components=2, feature_extractor=extractor, max_epochs=1).fit(X, y)
+
+
+class _Sum(torch.nn.Module):
+    """Sums over rows: one output, whatever the batch size."""
+
+    def forward(self, x):
+        return x.sum(0).repeat(2)
+
+
+def test_unknown_labels_to_explain_are_named(models, digits_split):
+    X = digits_split[1][:3]
+    with pytest.raises(ValueError, match=r"labels \[99\] that were not seen in fit"):
+        models["cbc_robust"].explain_components(X, [1, 99, 2])
+    with pytest.raises(ValueError, match=r"labels \[99\] that were not seen in fit"):
+        models["cbc_robust"].certify(X, [1, 99, 2])
