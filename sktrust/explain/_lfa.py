@@ -67,27 +67,38 @@ def _shapley_kernel_masks(d, n, rng):
     return Z, np.ones(n)
 
 
-def _check_fidelity_sample(out, d):
-    """``(X_tilde, weights)`` from a fidelity sampler's output, checked."""
-    # A sampler of the explainer's kind, (X_tilde, Z, weights), works too.
-    if not isinstance(out, tuple) or len(out) not in (2, 3):
+def _check_sample(out, d, with_z):
+    """``(X_tilde, Z, weights)`` from a user sampler's output, checked.
+
+    The ``sampler`` parameter returns ``(X_tilde, Z, weights)``
+    (``with_z=True``); a :meth:`~LocalFunctionApproximationExplainer.local_fidelity`
+    neighbourhood returns ``(X_tilde, weights)`` or that form, and its ``Z``
+    is not read (``Z`` is None then).
+    """
+    lengths, forms = ((3,), "(X_tilde, Z, weights)") if with_z else (
+        (2, 3), "(X_tilde, weights) or (X_tilde, Z, weights)")
+    if not isinstance(out, tuple) or len(out) not in lengths:
+        got = type(out).__name__ + (f" of length {len(out)}" if isinstance(out, tuple) else "")
+        raise ValueError(f"sampler(x, n, rng) must return a tuple {forms}; got {got}.")
+    Xt, w = np.asarray(out[0], dtype=float), np.asarray(out[-1], dtype=float)
+    Z = np.asarray(out[1], dtype=float) if with_z else None
+    m = Xt.shape[0] if Xt.ndim == 2 else -1
+    if Xt.shape != (m, d) or m < 1:
         raise ValueError(
-            "a neighbourhood sampler(x, n, rng) must return (X_tilde, weights) or "
-            f"(X_tilde, Z, weights); got {type(out).__name__}."
+            f"sampler returned X_tilde of shape {Xt.shape}; expected (m, {d}) with m >= 1."
         )
-    Xt, w = (out[0], out[2]) if len(out) == 3 else out
-    Xt, w = np.asarray(Xt, dtype=float), np.asarray(w, dtype=float)
-    if Xt.ndim != 2 or Xt.shape[1] != d or len(Xt) < 1 or w.shape != (len(Xt),):
+    if (with_z and Z.shape != (m, d)) or w.shape != (m,):
         raise ValueError(
-            f"the neighbourhood sampler returned X_tilde of shape {Xt.shape} and weights of "
-            f"shape {w.shape}; expected (m, {d}) with m >= 1 and (m,)."
+            (f"sampler returned Z of shape {Z.shape} and " if with_z else "sampler returned ")
+            + f"weights of shape {w.shape}; expected "
+            + (f"({m}, {d}) and " if with_z else "")
+            + f"({m},) to match X_tilde."
         )
-    if not (np.all(np.isfinite(Xt)) and np.all(np.isfinite(w))):
-        raise ValueError("the neighbourhood sampler returned NaN or infinite values.")
+    if not all(np.all(np.isfinite(a)) for a in (Xt, w, Z) if a is not None):
+        raise ValueError("sampler returned NaN or infinite values.")
     if np.any(w < 0) or not w.sum() > 0:
-        raise ValueError("the neighbourhood sampler's weights must be non-negative with a "
-                         "positive sum.")
-    return Xt, w
+        raise ValueError("sampler weights must be non-negative with a positive sum.")
+    return Xt, Z, w
 
 
 class LocalFunctionApproximationExplainer(BaseExplainer):
@@ -380,40 +391,10 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
         logw = -np.sum((Xt - x) ** 2, axis=1) / self.kernel_width**2
         return np.exp(logw - logw.max())
 
-    def _user_sample(self, x, n, rng):
-        """The user sampler's ``(X_tilde, Z, weights)`` for row ``x``, checked."""
-        out = self.sampler(x.copy(), n, rng)
-        if not isinstance(out, tuple) or len(out) != 3:
-            raise ValueError(
-                "sampler(x, n, rng) must return a tuple (X_tilde, Z, weights); got "
-                f"{type(out).__name__}"
-                + (f" of length {len(out)}." if isinstance(out, tuple) else ".")
-            )
-        d = len(x)
-        Xt, Z, w = (np.asarray(a, dtype=float) for a in out)
-        m = Xt.shape[0] if Xt.ndim == 2 else -1
-        if Xt.shape != (m, d) or m < 1:
-            raise ValueError(
-                f"sampler returned X_tilde of shape {Xt.shape}; expected (m, {d}) with m >= 1."
-            )
-        if Z.shape != (m, d) or w.shape != (m,):
-            raise ValueError(
-                f"sampler returned Z of shape {Z.shape} and weights of shape {w.shape}; "
-                f"expected ({m}, {d}) and ({m},) to match X_tilde."
-            )
-        if not (np.all(np.isfinite(Xt)) and np.all(np.isfinite(Z)) and np.all(np.isfinite(w))):
-            raise ValueError("sampler returned NaN or infinite values.")
-        if np.any(w < 0) or not w.sum() > 0:
-            raise ValueError("sampler weights must be non-negative with a positive sum.")
-        return Xt, Z, w
-
     def _neighbourhood(self, name, x, n, rng):
         """The method's neighbourhood: the user's sampler when given, else built in."""
         if self.sampler is not None:
-            return self._user_sample(x, n, rng)
-        if name == "kernel_shap":
-            Z, w = _shapley_kernel_masks(len(x), n, rng)
-            return self.baseline_ + Z * (x - self.baseline_), Z, w
+            return _check_sample(self.sampler(x.copy(), n, rng), len(x), with_z=True)
         return self._sample(name, x, n, rng)
 
     def _sample(self, name, x, n, rng):
@@ -539,7 +520,7 @@ class LocalFunctionApproximationExplainer(BaseExplainer):
         losses = np.empty(len(X))
         for i, (x, t) in enumerate(zip(X, targets)):
             if callable(neighbourhood):
-                Xt, w = _check_fidelity_sample(neighbourhood(x.copy(), n, rng), len(x))
+                Xt, _, w = _check_sample(neighbourhood(x.copy(), n, rng), len(x), with_z=False)
             else:
                 Xt, _, w = self._sample(neighbourhood, x, n, rng)
             g = g_at_x[i] + (Xt - x) @ slopes[i]

@@ -572,10 +572,11 @@ class TopKSurrogateExplainer(TransformerMixin, BaseExplainer):
         if self._is_rule_list():
             texts = [r["rule"] for r in self._fold_rules()]
             decisions = self.surrogate_.explain(Xk).decisions
+            pred = self.surrogate_.predict(Xk)  # one call, as the tree branch's classes_
             return [{"rule": texts[-1 if d["rule"] is None else d["rule"]],
-                     "prediction": self.surrogate_.predict(xk[None])[0],
+                     "prediction": p,
                      "counterfactual": None, "counterfactual_prediction": None,
-                     "changes": {}} for d, xk in zip(decisions, Xk)]
+                     "changes": {}} for d, p in zip(decisions, pred)]
         X_full = validate_data(self, X, reset=False, dtype="numeric").astype(float)
         tree = self._tree()
         paths = self._leaf_paths()

@@ -34,7 +34,7 @@ IMPORTANCES = ("shap", "natural", "permutation")
 _MAX_SHAP_ROWS = 200
 
 
-def _abs_spearman(X):
+def _spearman_matrix(X):
     """Spearman correlation matrix (Pearson on average ranks), 0 where undefined.
 
     A constant column has no correlation with anything: its row and column
@@ -55,7 +55,7 @@ def correlation_groups(X, threshold):
     """
     if X.shape[1] == 1:
         return [[0]]
-    rho = _abs_spearman(X)
+    rho = _spearman_matrix(X)
     dist = np.clip(1.0 - np.abs(rho), 0.0, None)
     np.fill_diagonal(dist, 0.0)
     labels = fcluster(linkage(squareform(dist, checks=False), method="average"),

@@ -376,3 +376,26 @@ def test_models_fitted_on_dataframes_get_their_column_names_back(breast_cancer):
         ref = TopKSurrogateExplainer(plain, k=2, random_state=0).fit(X, y)
         np.testing.assert_array_equal(top.top_k_features_, ref.top_k_features_)
         assert top.fidelity_ == ref.fidelity_
+
+
+def test_sampler_output_is_checked_alike_by_explain_and_local_fidelity(data, linear):
+    # One checker for both: the same messages, Z read only where it is used.
+    X, _ = data
+    exp = LFA(linear, method="c_lime", n_perturb=20, random_state=0).fit(X)
+
+    def short_weights(x, n, rng):
+        return np.tile(x, (n, 1)), np.zeros((n, len(x))), np.ones(n - 1)
+
+    with pytest.raises(ValueError, match=r"weights of shape \(19,\); expected .*\(20,\)"):
+        exp.local_fidelity(X[:1], short_weights)
+    with pytest.raises(ValueError, match=r"weights of shape \(19,\); expected .*\(20,\)"):
+        LFA(linear, method="c_lime", n_perturb=20, sampler=short_weights).fit(X).explain(X[:1])
+    with pytest.raises(ValueError, match="must return a tuple .* got tuple of length 4"):
+        exp.local_fidelity(X[:1], lambda x, n, rng: (x, x, x, x))
+
+    def no_z(x, n, rng):  # local_fidelity does not read Z; the explainer needs it
+        return np.tile(x, (n, 1)), None, np.ones(n)
+
+    assert exp.local_fidelity(X[:1], no_z).shape == (1,)
+    with pytest.raises(ValueError, match="Z of shape"):
+        LFA(linear, method="c_lime", n_perturb=20, sampler=no_z).fit(X).explain(X[:1])

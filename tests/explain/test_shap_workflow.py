@@ -198,7 +198,7 @@ def test_empty_data_raises_a_clear_error(duplicated):
 def test_a_constant_column_is_its_own_aspect_and_does_not_break_clustering(duplicated):
     from scipy.stats import spearmanr
 
-    from sktrust.explain._workflow import _abs_spearman, correlation_groups
+    from sktrust.explain._workflow import _spearman_matrix, correlation_groups
 
     X, y = duplicated
     # A constant first column (scipy's spearmanr then returns one NaN for the
@@ -207,9 +207,9 @@ def test_a_constant_column_is_its_own_aspect_and_does_not_break_clustering(dupli
     groups = correlation_groups(X, 0.9)
     assert sorted(groups) == [[0], [1, 4], [2, 5], [3, 6]]
     # Spearman as scipy computes it wherever it is defined.
-    np.testing.assert_allclose(_abs_spearman(X)[1:, 1:], spearmanr(X[:, 1:]).statistic,
+    np.testing.assert_allclose(_spearman_matrix(X)[1:, 1:], spearmanr(X[:, 1:]).statistic,
                                atol=1e-12)
-    assert np.all(_abs_spearman(X)[0] == 0)
+    assert np.all(_spearman_matrix(X)[0] == 0)
     wf = ShapWorkflowExplainer(_rf(5), aspect_threshold=0.9, forward_selection=False,
                                n_repeats=1, random_state=0).fit(X, y)
     assert [0] in wf.aspects_.values() and [1, 4] in wf.aspects_.values()
