@@ -494,7 +494,10 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         Unlike ``export_text(style="logic")``, which is for reading, this text
         is meant to be run: its unique stable model reproduces
         :meth:`predict` on any row written as facts, every threshold printed
-        exactly (shortest round-trip ``repr``).
+        exactly (shortest round-trip ``repr``). The syntax is that of
+        s(CASP), the solver FOLD-R++'s programs are written for (Prolog
+        terms: floats, single-quoted atoms, ``=<``); clingo, which has no
+        floats and double-quotes its strings, does not read it as is.
 
         - Facts: one per row ``X`` and feature, ``feature(X, value)``, with
           numbers as numbers and every other value (missing values as

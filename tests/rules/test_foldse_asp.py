@@ -192,3 +192,20 @@ def test_to_asp_prints_thresholds_exactly_and_quotes_strings():
     for bad in ("Label", "my label", "1st", ""):
         with pytest.raises(ValueError, match="not an ASP predicate name"):
             clf.to_asp(target_name=bad)
+
+
+def test_to_asp_writes_the_exact_threshold_and_escapes_quotes_and_backslashes():
+    # 0.1 + 0.2 is 0.30000000000000004: a rounded "0.3" would move the split.
+    X = pd.DataFrame({"Blood Pressure": [0.1, 0.1 + 0.2, 0.7, 0.9] * 5})
+    y = np.array(["no", "no", "yes", "yes"] * 5)
+    clf = FOLDSEClassifier(tail=0, positive_label="yes").fit(X, y)
+    program = clf.to_asp()
+    assert "label(X,'yes') :- blood_pressure(X,N1), N1>0.30000000000000004." in program
+    # A quote in a label, a backslash in a value: both escaped inside '...'.
+    X = pd.DataFrame({"kind": ["b\\c", "z", "w", "z"] * 5})
+    y = np.array(["it's", "no", "no", "no"] * 5)
+    clf = FOLDSEClassifier(tail=0, positive_label="it's").fit(X, y)
+    program = clf.to_asp()
+    assert "label(X,'it\\'s') :- kind(X,'b\\\\c')." in program
+    run = _Program(program)
+    assert run.predict(_facts(clf, X, program), ["no", "it's"]) == list(clf.predict(X))
