@@ -6,13 +6,8 @@
 import numpy as np
 
 from sktrust.base import OpenSetMixin
-from sktrust.open_set._common import (
-    check_labels_known_to_classifier,
-    check_rejection_params,
-    check_two_classes,
-)
 from sktrust.open_set._scores import PostHocOpenSetClassifier
-from sktrust.utils._sklearn_compat import HasMethods, StrOptions, _fit_context, validate_data
+from sktrust.utils._sklearn_compat import HasMethods, StrOptions, _fit_context
 
 _SCORES = ("costarr", "cosine", "gate", "features", "attenuated")
 
@@ -169,13 +164,7 @@ class COSTARROpenSet(PostHocOpenSetClassifier):
         -------
         self : object
         """
-        X, y = validate_data(self, X, y)
-        self._fit_estimator(X, y)
-        self.classes_ = np.asarray(self.estimator_.classes_)
-        check_two_classes(self, self.classes_)
-        self._check_unknown_label()
-        check_rejection_params(self, 0.0, 1.0)
-        check_labels_known_to_classifier(y, self.classes_)
+        X, y = self._fit_known_classes(X, y, (0.0, 1.0))
 
         f, W, b = self._parts(X)
         logits = f @ W.T + b

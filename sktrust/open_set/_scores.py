@@ -197,15 +197,26 @@ class PostHocOpenSetClassifier(_PostHocMixin, OpenSetMixin, ClassifierMixin,
         -------
         self : object
         """
+        X, _ = self._fit_known_classes(X, y, (0.0, 1.0) if self.method == "msp" else ())
+        self._set_threshold(self._score(X))
+        return self
+
+    def _fit_known_classes(self, X, y, score_range=()):
+        """Fit prologue shared with subclasses: validate, fit or copy, check labels.
+
+        Sets ``estimator_`` and ``classes_``; refuses one class, labels the
+        classifier does not know, a clashing or NaN ``unknown_label`` and a
+        float ``threshold`` outside ``score_range`` (``(low, high)`` of
+        ``score_samples``). Returns the validated ``X, y``.
+        """
         X, y = validate_data(self, X, y)
         self._fit_estimator(X, y)
         self.classes_ = np.asarray(self.estimator_.classes_)
         check_two_classes(self, self.classes_)
         check_labels_known_to_classifier(y, self.classes_)
         self._check_unknown_label()
-        check_rejection_params(self, *((0.0, 1.0) if self.method == "msp" else ()))
-        self._set_threshold(self._score(X))
-        return self
+        check_rejection_params(self, *score_range)
+        return X, y
 
     def _logits(self, X):
         return classifier_logits(self.estimator_, X)

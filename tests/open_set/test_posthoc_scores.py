@@ -145,12 +145,35 @@ def test_rows_of_classes_the_frozen_model_does_not_know_are_refused(iris):
         PostHocOpenSetClassifier(FrozenEstimator(lr), threshold="auto").fit(X, y)
 
 
-def test_nan_unknown_label_is_refused(iris):
+@pytest.mark.parametrize("estimator", [PostHocOpenSetClassifier, COSTARROpenSet])
+def test_nan_unknown_label_is_refused(iris, estimator):
     # NaN != NaN: rejected rows could never be found again by open_set_report.
     from sktrust.metrics import open_set_report
 
     X, y = iris
     with pytest.raises(ValueError, match="unknown_label=nan"):
-        PostHocOpenSetClassifier(threshold="auto", unknown_label=np.nan).fit(X, y)
+        estimator(threshold="auto", unknown_label=np.nan).fit(X, y)
     with pytest.raises(ValueError, match="unknown_label=nan"):
         open_set_report([0.0, np.nan], [0.9, 0.1], unknown_label=np.nan)
+
+
+@pytest.mark.parametrize("estimator", [PostHocOpenSetClassifier, COSTARROpenSet])
+def test_frozen_model_with_string_labels_accepts_pandas_rows_of_a_subset_of_its_classes(
+        iris, estimator):
+    # The label checks must not refuse valid input: a DataFrame, string labels,
+    # rows of only some of the frozen model's classes, unknown_label=None.
+    pd = pytest.importorskip("pandas")
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    df = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    lr = LogisticRegression(max_iter=500).fit(X, names)  # the wrapper passes arrays on
+    rows = y < 2
+    clf = estimator(FrozenEstimator(lr), threshold="auto", known_rate=0.8,
+                    unknown_label=None).fit(df[rows], pd.Series(names[rows]))
+    pred, known = clf.predict(df), clf.predict_known(df)
+    assert list(clf.feature_names_in_) == ["sl", "sw", "pl", "pw"]
+    assert 0 < known.mean() < 1
+    assert all(v is None for v in pred[~known])
+    np.testing.assert_array_equal(pred[known], lr.predict(X[known]))
