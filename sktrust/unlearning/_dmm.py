@@ -313,7 +313,8 @@ class DMMUnlearner(TorchUnlearner):
         Weight of ``||theta - theta_original||^2`` added to the loss.
     device : str, default="auto"
     random_state : int, RandomState instance or None, default=None
-        Seeds the retain sample, the batch order and oracle retraining.
+        Seeds the subset models (``"datamodel"``), the retain sample, the
+        batch order and oracle retraining.
     keep_original : bool, default=False
     store_training_data : bool, default=False
 
@@ -333,6 +334,9 @@ class DMMUnlearner(TorchUnlearner):
     train_row_hashes_ : ndarray of shape (n_train,), int64
         A hash of each training row, to find forget and retain rows among
         them (``"datamodel"``).
+    forgotten_train_rows_ : ndarray of shape (n_train,), bool
+        Training rows removed by earlier ``unlearn`` calls (``"datamodel"``):
+        they can be neither forgotten nor retained again.
     predicted_logits_ : ndarray of shape (n_finetune, n_classes)
         The targets matched by the fine-tune (forget rows first).
     finetune_indices_ : ndarray of int
@@ -459,20 +463,37 @@ class DMMUnlearner(TorchUnlearner):
         self.subset_masks_ = masks
         self.subset_logits_ = logits
         self.train_row_hashes_ = _row_hashes(model, X)
+        self.forgotten_train_rows_ = np.zeros(n, dtype=bool)
 
     def _training_rows(self, model, X, name, taken):
-        """Indices of the training rows equal to the rows of ``X`` (each used once)."""
+        """Indices of the training rows equal to the rows of ``X`` (each used once).
+
+        Rows in ``taken`` (the forget rows of this call) and rows forgotten by
+        an earlier ``unlearn`` are not available.
+        """
+        hashes = self.train_row_hashes_.tolist()
+        forgotten = self.forgotten_train_rows_
         where = {}
-        for i, h in enumerate(self.train_row_hashes_.tolist()):
-            if i not in taken:
+        for i, h in enumerate(hashes):
+            if i not in taken and not forgotten[i]:
                 where.setdefault(h, []).append(i)
         out = []
         for h in _row_hashes(model, X).tolist():
-            if not where.get(h):
+            if where.get(h):
+                out.append(where[h].pop(0))
+                continue
+            if h not in hashes:
                 raise ValueError(
                     f"attribution='datamodel' only knows the training rows: a row of "
                     f"{name} is not among the rows passed to fit.")
-            out.append(where[h].pop(0))
+            if any(hashes[i] == h for i in taken):
+                raise ValueError(
+                    f"{name} repeats a row of X_forget (more often than the rows passed "
+                    "to fit hold it): the retain rows must exclude the forget rows.")
+            if any(hashes[i] == h for i in np.flatnonzero(forgotten)):
+                raise ValueError(
+                    f"A row of {name} was already forgotten by an earlier unlearn call.")
+            raise ValueError(f"{name} holds a row more often than the rows passed to fit.")
         return np.asarray(out, dtype=int)
 
     def _oracle_logits(self, model, X_retain, y_retain, X_eval):
@@ -502,6 +523,11 @@ class DMMUnlearner(TorchUnlearner):
         reps = int(np.floor(self.forget_multiplier))
         forget_idx = np.r_[np.tile(np.arange(n_f), reps),
                            np.arange(int(round((self.forget_multiplier - reps) * n_f)))]
+        if len(forget_idx) + len(retain_idx) == 0:
+            raise ValueError(
+                f"forget_multiplier={self.forget_multiplier} and retain_multiplier="
+                f"{self.retain_multiplier} leave no row to fine-tune on for {n_f} forget "
+                "row(s); raise either.")
         X_ft = concat_rows(_rows(X_forget, forget_idx), _rows(X_retain, retain_idx))
         base = model.logits(X_ft).double().cpu().numpy()
         multiplier = self.multiplier
@@ -550,6 +576,8 @@ class DMMUnlearner(TorchUnlearner):
             optimizer="adam", device=model.device,
             step_hook=keep_pruned_zero(self, model), random_state=seed)
         model.write_back()
+        if self.attribution == "datamodel":
+            self.forgotten_train_rows_[f_rows] = True
         self.predicted_logits_ = targets
         self.finetune_indices_ = retain_idx
 

@@ -217,3 +217,74 @@ def test_datamodel_forget_rows_must_be_training_rows(wine_mlp):
         u.fit(X, y)
     with pytest.raises(ValueError, match="training rows"):
         u.unlearn(data[0] + 1.0, data[1], data[2], data[3])
+
+
+def test_dmm_refuses_an_empty_matching_set(wine_mlp):
+    # forget_multiplier * 12 rounds to 0 repeats and retain_multiplier=0 adds
+    # no retain row: nothing is left to fine-tune on.
+    X, y, mlp, data = wine_mlp
+    u = DMMUnlearner(FrozenEstimator(mlp), forget_multiplier=0.01, retain_multiplier=0.0,
+                     epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="no row to fine-tune on"):
+        u.unlearn(*data)
+    assert not u.is_unlearned_
+
+
+def test_datamodel_refuses_forget_rows_in_the_retain_rows_and_forgotten_rows(wine_mlp):
+    X, y, mlp, data = wine_mlp
+    X_f, y_f, X_r, y_r = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        u = DMMUnlearner(FrozenEstimator(mlp), attribution="datamodel", n_subset_models=2,
+                         retain_multiplier=20.0, epochs=1, random_state=0).fit(X, y)
+    # the retain sample (every retain row here) holds the forget rows too
+    with pytest.raises(ValueError, match="X_retain repeats a row of X_forget"):
+        u.unlearn(X_f, y_f, X, y)
+    u.unlearn(X_f, y_f, X_r, y_r)
+    assert u.forgotten_train_rows_.sum() == len(y_f)
+    # rows already forgotten cannot be forgotten (or retained) again
+    with pytest.raises(ValueError, match="already forgotten"):
+        u.unlearn(X_f[:2], y_f[:2], X_r[2:], y_r[2:])
+    u.set_params(retain_multiplier=200.0)  # the retain sample is every retain row
+    with pytest.raises(ValueError, match="already forgotten"):
+        u.unlearn(X_r[:2], y_r[:2], np.vstack([X_r[2:], X_f]), np.r_[y_r[2:], y_f])
+    assert u.forgotten_train_rows_.sum() == len(y_f)
+    u.unlearn(X_r[:2], y_r[:2], X_r[2:], y_r[2:])
+    assert u.forgotten_train_rows_.sum() == len(y_f) + 2
+    with pytest.raises(ValueError, match="more often than the rows passed to fit"):
+        u.unlearn(np.vstack([X_r[2:3]] * 2), y_r[[2, 2]], X_r[3:], y_r[3:])
+
+
+def _weights(est):
+    return np.concatenate([p.detach().numpy().ravel()
+                           for p in as_torch_model(est).module.parameters()])
+
+
+def test_anchor_l2_keeps_the_weights_nearer_the_original(wine_mlp):
+    X, y, mlp, data = wine_mlp
+    original = _weights(mlp)
+    moved = {}
+    for anchor in (0.0, 10.0):
+        u = DMMUnlearner(FrozenEstimator(mlp), multiplier=5.0, anchor_l2=anchor,
+                         epochs=20, random_state=0).fit(X, y).unlearn(*data)
+        moved[anchor] = np.linalg.norm(_weights(u.estimator_) - original)
+    assert moved[0.0] > 0
+    assert moved[10.0] < 0.5 * moved[0.0]
+
+
+def test_ce_loss_matches_the_softmax_of_the_targets(wine_mlp):
+    from scipy.special import log_softmax, softmax
+
+    X, y, mlp, data = wine_mlp
+    u = DMMUnlearner(FrozenEstimator(mlp), attribution="oracle", n_oracle_models=1,
+                     loss="ce", random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        u.unlearn(*data)
+    p = softmax(u.predicted_logits_[:12], axis=1)
+
+    def kl(est):
+        logits = as_torch_model(est).logits(data[0]).numpy()
+        return (p * (np.log(p) - log_softmax(logits, axis=1))).sum(1).mean()
+
+    assert kl(u.estimator_) < 0.5 * kl(mlp)
