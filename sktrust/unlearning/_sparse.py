@@ -24,7 +24,10 @@ from sktrust.unlearning._torch_utils import (
     torch_model,
 )
 from sktrust.utils._sklearn_compat import HasMethods, Interval, StrOptions
-from sktrust.utils._validation import check_random_state_seed
+from sktrust.utils._validation import (
+    check_classification_targets_known,
+    check_random_state_seed,
+)
 
 
 def l1_schedule(gamma, epochs, no_l1_epochs=0):
@@ -371,7 +374,11 @@ class PruneFirstUnlearner(TorchUnlearner):
         from sktrust.unlearning._retrain import RetrainUnlearner, _reseed
 
         check_is_fitted(self, "mask_")
+        if y_retain is None:
+            raise ValueError("retrain_reference needs y_retain to retrain on.")
         X_v, y_v = self._validate_X(X_retain, reset=False, y=y_retain)
+        if hasattr(self, "classes_"):
+            check_classification_targets_known(y_v, self.classes_, "y_retain")
         est = RetrainUnlearner(self.estimator)._unfitted()
         seed = self._fit_seed
         if random_state is not None:

@@ -118,6 +118,14 @@ def test_same_mask_retrain_reference_is_retrained_on_retain_rows_with_the_mask(
     assert np.all(digits_mlp.coefs_[0] != 0.0)
 
 
+def test_same_mask_retrain_reference_refuses_bad_labels(pruned_digits, forget_data):
+    _, _, (_, _, Xr, yr) = forget_data
+    with pytest.raises(ValueError, match="needs y_retain"):
+        pruned_digits.retrain_reference(Xr, None)
+    with pytest.raises(ValueError, match="y_retain contains labels \\[10\\]"):
+        pruned_digits.retrain_reference(Xr, np.r_[yr[:-1], 10])
+
+
 def test_search_over_a_pruned_model_uses_the_same_mask_reference(forget_data, digits_mlp):
     from sktrust.unlearning import UnlearningSearchCV
 
