@@ -63,26 +63,18 @@ def test_gap_to_retraining_beats_doing_nothing_and_finetuning(setting, name):
     assert abs(result["mia_efficacy"] - ref_mia) < abs(orig_mia - ref_mia)
 
 
-def test_dmm_default_gap_to_retraining_beats_doing_nothing_and_finetuning(setting):
-    # The shipped default (last-layer influence attribution), untuned.
-    frozen, data, X_fit, y_fit, _, _, report, baselines = setting
-    u = DMMUnlearner(frozen, random_state=0).fit(X_fit, y_fit).unlearn(*data)
-    result = report(u)
-    assert result["avg_gap"] < baselines["nothing"]
-    assert result["avg_gap"] < baselines["finetune"]
-    ref_mia = result["reference"]["mia_efficacy"]
-    orig_mia = report(frozen.estimator)["mia_efficacy"]
-    assert abs(result["mia_efficacy"] - ref_mia) < abs(orig_mia - ref_mia)
-
-
-def test_dmm_datamodel_gap_to_retraining_beats_doing_nothing_and_finetuning(setting):
-    # No search: the datamodel (20 subset models on half the rows each) is
-    # fitted once, with the default matching parameters.
+@pytest.mark.parametrize("params", [
+    # the shipped default (last-layer influence attribution), untuned
+    {},
+    # no search: the datamodel (20 subset models on half the rows each) is
+    # fitted once, with the default matching parameters
+    {"attribution": "datamodel", "n_subset_models": 20},
+], ids=["influence", "datamodel"])
+def test_dmm_gap_to_retraining_beats_doing_nothing_and_finetuning(setting, params):
     frozen, data, X_fit, y_fit, _, _, report, baselines = setting
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        u = DMMUnlearner(frozen, attribution="datamodel", n_subset_models=20,
-                         random_state=0).fit(X_fit, y_fit)
+        u = DMMUnlearner(frozen, random_state=0, **params).fit(X_fit, y_fit)
     result = report(u.unlearn(*data))
     assert result["avg_gap"] < baselines["nothing"]
     assert result["avg_gap"] < baselines["finetune"]

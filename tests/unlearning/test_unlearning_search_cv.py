@@ -55,6 +55,20 @@ def test_best_point_is_closer_to_retraining_than_doing_nothing(ssd_search_class3
     assert gap_ssd < gap_nothing / 5
 
 
+def test_baseline_score_is_the_score_of_an_edit_that_changes_nothing(digits_split,
+                                                                       digits_mlp):
+    # alpha=1e9 selects no weight, so that point leaves the model as it is and
+    # must score exactly the "do nothing" baseline; a real dampening beats it.
+    X_fit, y_fit, X_val, y_val = digits_split[:4]
+    forget = y_fit == 3
+    search = UnlearningSearchCV(SSDUnlearner(FrozenEstimator(digits_mlp)),
+                                {"alpha": [1e9, 10.0]}, random_state=0)
+    search.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+    search.unlearn(X_fit[forget], y_fit[forget], X_fit[~forget], y_fit[~forget])
+    assert search.cv_results_["score"][0] == pytest.approx(search.baseline_score_)
+    assert search.best_score_ < search.baseline_score_ / 2
+
+
 class _CountingMLP(MLPClassifier):
     n_fits = 0
 
