@@ -16,7 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sktrust.mil._bags import check_bags, pad_bags
-from sktrust.mil._mhim import _to_numpy
+from sktrust.mil._common import ceil_count, to_numpy, top_count_mask
 from sktrust.nn import resolve_device, torch_seed, train
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context
 from sktrust.utils._validation import encode_classification_target
@@ -54,8 +54,7 @@ def render_gaussian_targets(scores, prominence=0.1):
 
 def topk_mean(values, valid, ratio):
     """Mean of the top ``ceil(ratio * n_valid)`` (at least 1) values per row."""
-    n_valid = valid.sum(dim=1)
-    k = torch.clamp(torch.ceil(ratio * n_valid.double() - 1e-9).long(), min=1)
+    k = _topk_count(valid, ratio)
     ranked = values.masked_fill(~valid, float("-inf")).sort(dim=1, descending=True).values
     keep = torch.arange(values.shape[1], device=values.device)[None, :] < k[:, None]
     return torch.where(keep, ranked, torch.zeros_like(ranked)).sum(dim=1) / k.to(values.dtype)
@@ -199,8 +198,9 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
         ``classes_[0]`` is the normal class.
     n_experts_ : int
         Number of experts trained.
-    expert_of_type_ : ndarray of shape (n_classes - 1,)
-        Expert trained on each anomaly type (``n_experts="per_class"``).
+    expert_of_type_ : ndarray of shape (n_classes - 1,) or None
+        Expert trained on each anomaly type (``n_experts="per_class"``);
+        None for an integer ``n_experts`` (experts then hold KMeans clusters).
     weights_ : dict of str to ndarray
         Network weights as numpy arrays (picklable, skops-safe).
     history_ : dict of str to list of float
@@ -424,7 +424,7 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
         self.history_ = history
         self.expert_of_type_ = (np.arange(n_types) if self.n_experts == "per_class"
                                 else None)
-        self.weights_ = _to_numpy(module.cpu())
+        self.weights_ = to_numpy(module.cpu())
         return self
 
     def _module(self):
@@ -484,12 +484,11 @@ class GSMoEAnomalyDetector(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
+def _topk_count(valid, ratio):
+    """``ceil(ratio * n_valid)``, at least 1, per row."""
+    return torch.clamp(ceil_count(ratio, valid.sum(dim=1)), min=1)
+
+
 def _topk_mask(logits, valid, ratio):
     """Float mask of each row's top ``ceil(ratio * n_valid)`` valid entries."""
-    n_valid = valid.sum(dim=1)
-    k = torch.clamp(torch.ceil(ratio * n_valid.double() - 1e-9).long(), min=1)
-    order = logits.masked_fill(~valid, float("-inf")).argsort(dim=1, descending=True)
-    position = torch.arange(logits.shape[1], device=logits.device).expand_as(order)
-    mask = torch.zeros_like(logits)
-    mask.scatter_(1, order, (position < k[:, None]).to(logits.dtype))
-    return mask
+    return top_count_mask(logits, valid, _topk_count(valid, ratio)).to(logits.dtype)

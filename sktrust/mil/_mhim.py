@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sktrust.mil._bags import check_bags, pad_bags
+from sktrust.mil._common import ceil_count, to_numpy, top_count_mask
 from sktrust.nn import resolve_device, torch_seed, train
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context
 from sktrust.utils._validation import encode_classification_target
@@ -198,24 +199,13 @@ class _MILNet(nn.Module):
         return torch.softmax(self.aggregator.head(contrib), dim=-1).max(dim=-1).values
 
 
-def _top_count_mask(scores, valid, n_mask):
-    """Boolean mask of the ``n_mask[b]`` highest-scoring valid entries of each row."""
-    ranked = scores.masked_fill(~valid, float("-inf")).argsort(dim=1, descending=True)
-    position = torch.arange(scores.shape[1], device=scores.device).expand_as(ranked)
-    masked = torch.zeros_like(valid)
-    masked.scatter_(1, ranked, position < n_mask[:, None])
-    return masked & valid
-
-
 def _count(ratio, n, rounding, generator=None):
     """``ratio * n`` rounded up, or stochastically (``floor(ratio * n + u)``,
     whose mean is exactly ``ratio * n``)."""
-    exact = ratio * n.double()
     if rounding == "ceil":
-        # A small tolerance: 0.4 * 5 must give 2, not ceil(2.0000001).
-        return torch.ceil(exact - 1e-9).long()
+        return ceil_count(ratio, n)
     u = torch.rand(n.shape, generator=generator, dtype=torch.float64).to(n.device)
-    return torch.floor(exact + u).long()
+    return torch.floor(ratio * n.double() + u).long()
 
 
 def high_score_mask(scores, valid, ratio, *, random_ratio=1.0, rounding="ceil",
@@ -250,15 +240,14 @@ def high_score_mask(scores, valid, ratio, *, random_ratio=1.0, rounding="ceil",
     n_valid = valid.sum(dim=1)
     if random_ratio < 1:
         pool_ratio = min(ratio / random_ratio, 1.0)
-        pool = _top_count_mask(scores, valid, torch.ceil(pool_ratio * n_valid.double()
-                                                         - 1e-9).long())
+        pool = top_count_mask(scores, valid, ceil_count(pool_ratio, n_valid))
         n_mask = _count(ratio / pool_ratio, pool.sum(dim=1), rounding, generator)
         noise = torch.rand(scores.shape, generator=generator).to(scores.device)
         scores, valid = noise, pool
     else:
         n_mask = _count(ratio, n_valid, rounding, generator)
     n_mask = torch.minimum(n_mask, n_valid - 1)
-    return _top_count_mask(scores, valid, n_mask)
+    return top_count_mask(scores, valid, n_mask)
 
 
 def random_keep_mask(valid, keep_ratio, generator=None):
@@ -266,7 +255,7 @@ def random_keep_mask(valid, keep_ratio, generator=None):
     n_keep = torch.clamp(torch.floor(keep_ratio * valid.sum(dim=1).double() + 1e-9).long(),
                          min=1)
     noise = torch.rand(valid.shape, generator=generator).to(valid.device)
-    return _top_count_mask(noise, valid, n_keep)
+    return top_count_mask(noise, valid, n_keep)
 
 
 @torch.no_grad()
@@ -599,8 +588,8 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
             mhim = train(student, x, target, mhim_loss, step_hook=after_step,
                          **self._train_kwargs(self.max_epochs, seed + 1))
         self.history_ = {"pretrain": pre, "mhim": mhim}
-        self.student_weights_ = _to_numpy(student)
-        self.teacher_weights_ = _to_numpy(teacher)
+        self.student_weights_ = to_numpy(student)
+        self.teacher_weights_ = to_numpy(teacher)
         return self
 
     def _student(self):
@@ -652,7 +641,3 @@ class MHIMMILClassifier(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             s = module.instance_scores(x, self._score_kind()).numpy()
         return [s[i, : len(b)] for i, b in enumerate(bags)]
-
-
-def _to_numpy(module):
-    return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
