@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from sktrust.mil._gsmoe import GSMoEAnomalyDetector, render_gaussian_targets
+from sktrust.mil._gsmoe import (
+    GSMoEAnomalyDetector,
+    _topk_mask,
+    render_gaussian_targets,
+    topk_mean,
+)
 from sktrust.mil._synthetic import conflicting_shifts
 from sktrust.mil._synthetic import make_anomaly_sequences as make_videos
 from sktrust.mil._synthetic import type_segment_auroc as per_type_auroc
@@ -21,6 +26,23 @@ def test_render_peaks_keep_their_height_and_bound_the_rest():
     # A peak at the border counts; no peak above the prominence gives zeros.
     assert render_gaussian_targets(np.array([0.9, 0.3, 0.1]))[0] == pytest.approx(0.9)
     assert not render_gaussian_targets(np.full(5, 0.05)).any()
+
+
+def test_topk_mean_and_mask_take_the_top_ceil_ratio_of_the_real_segments():
+    import torch
+
+    values = torch.tensor([[0.1, 0.9, 0.3, 0.7, 0.5, 9.0],
+                           [0.2, 0.8, 0.4, 9.0, 9.0, 9.0]], dtype=torch.float64)
+    valid = torch.tensor([[1, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0]], dtype=torch.bool)
+    # ratio 0.4: k = ceil(0.4 * 5) = 2 and ceil(0.4 * 3) = 2; padding never counts.
+    torch.testing.assert_close(topk_mean(values, valid, 0.4),
+                               torch.tensor([0.8, 0.6], dtype=torch.float64))
+    mask = _topk_mask(values, valid, 0.4)
+    assert mask.tolist() == [[0, 1, 0, 1, 0, 0], [0, 1, 1, 0, 0, 0]]
+    # At least one segment, even for a tiny ratio.
+    assert _topk_mask(values, valid, 0.01).sum(dim=1).tolist() == [1, 1]
+    torch.testing.assert_close(topk_mean(values, valid, 0.01),
+                               torch.tensor([0.9, 0.8], dtype=torch.float64))
 
 
 def test_splatting_beats_topk_mil_only_on_segment_auroc():
