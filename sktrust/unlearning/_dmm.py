@@ -325,7 +325,9 @@ class DMMUnlearner(TorchUnlearner):
     head_hessian_ : ndarray of shape (n_params_head, n_params_head)
         Damped last-layer Hessian on the training rows (``"influence"``).
     n_train_ : int
-        Number of training rows the attribution was computed on.
+        Number of training rows the attribution was computed on (the
+        influence step of a later request divides by this number less the
+        rows of earlier requests).
     subset_masks_ : ndarray of shape (n_subset_models, n_train), bool
         Training rows of each subset model (``"datamodel"``).
     subset_logits_ : ndarray of shape (n_subset_models, n_train, n_classes)
@@ -534,8 +536,10 @@ class DMMUnlearner(TorchUnlearner):
         if multiplier == "auto":
             multiplier = 2.0 if self.attribution == "influence" else 1.0
         if self.attribution == "influence":
+            # rows removed by earlier requests are no longer in the training set
+            n_left = self.n_train_ - sum(h["n_forget"] for h in self.unlearn_history_)
             shift = influence_logit_shift(model, self.head_hessian_, X_forget,
-                                          np.asarray(y_forget), X_ft, self.n_train_)
+                                          np.asarray(y_forget), X_ft, n_left)
             targets = base + multiplier * shift
         elif self.attribution == "datamodel":
             f_rows = self._training_rows(model, X_forget, "X_forget", set())

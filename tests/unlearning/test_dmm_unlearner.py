@@ -85,6 +85,22 @@ def test_influence_targets_are_the_original_logits_plus_the_predicted_shift(wine
     np.testing.assert_array_equal(model.logits(X).numpy(), as_torch_model(mlp).logits(X).numpy())
 
 
+def test_a_second_request_counts_the_rows_the_first_one_removed(wine_mlp):
+    # The Newton step divides by the number of rows left: after forgetting 12
+    # of 178 rows, removing 6 more leaves 160, not 172.
+    X, y, mlp, (X_f, y_f, X_r, y_r) = wine_mlp
+    u = DMMUnlearner(FrozenEstimator(mlp), multiplier=1.0, epochs=1,
+                     random_state=0).fit(X, y).unlearn(X_f, y_f, X_r, y_r)
+    model = as_torch_model(u.estimator_)
+    u.unlearn(X_r[:6], y_r[:6], X_r[6:], y_r[6:])
+    rows = np.vstack([X_r[:6], X_r[6:][u.finetune_indices_]])
+    shift = influence_logit_shift(model, u.head_hessian_, X_r[:6], y_r[:6], rows,
+                                  len(y) - len(y_f))
+    np.testing.assert_allclose(u.predicted_logits_ - model.logits(rows).numpy(), shift,
+                               rtol=1e-5, atol=1e-6)
+    assert u.n_train_ == len(y)
+
+
 def test_oracle_matching_brings_the_forget_logits_to_the_retrained_ones(wine_mlp):
     X, y, mlp, data = wine_mlp
     u = DMMUnlearner(FrozenEstimator(mlp), attribution="oracle", n_oracle_models=2,
