@@ -264,7 +264,9 @@ class TLCClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin,
     optimizer : {"adam", "sgd", "adamw"}, default="adam"
     device : str, default="auto"
     unknown_label, threshold, known_rate
-        Open-set API; ``score_samples`` is ``-log(u)``.
+        Open-set API; ``score_samples`` is ``-log(u)``, in [0, inf) since ``u``
+        lies in (0, 1]: a float ``threshold`` must be finite and >= 0 (a
+        negative one would reject nothing).
     random_state : int, RandomState instance or None, default=None
 
     Attributes
@@ -390,7 +392,7 @@ class TLCClassifier(TorchStateMixin, OpenSetMixin, ClassifierMixin,
         X, y = validate_data(self, X, y, dtype=np.float32)
         y_idx = encode_labels(self, y).astype(np.int64)
         self._check_unknown_label()
-        check_rejection_params(self)
+        check_rejection_params(self, 0.0, np.inf)
         check_hidden_layer_sizes(self)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_)).astype(float)
         with torch_seed(self.random_state):

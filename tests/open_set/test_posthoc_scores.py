@@ -93,7 +93,7 @@ def test_decision_function_is_the_closed_set_one(breast_cancer):
     (lambda t: PostHocOpenSetClassifier(method="msp", threshold=t), [1.5, -0.1, np.nan]),
     (lambda t: COSTARROpenSet(threshold=t), [1.5, -3.0, np.nan]),
     (lambda t: EvidentialClassifier(threshold=t, max_epochs=1), [2.0, -0.5, np.inf]),
-    (lambda t: TLCClassifier(threshold=t, max_epochs=1), [np.nan, np.inf]),
+    (lambda t: TLCClassifier(threshold=t, max_epochs=1), [np.nan, np.inf, -0.5]),
 ])
 def test_a_float_threshold_outside_the_score_range_is_refused(iris, make, bad):
     # Such a threshold rejects every row (or none) without a word.

@@ -95,6 +95,21 @@ def test_rare_classes_are_learned_better_than_by_a_plain_mlp(long_tailed_draws):
     assert np.sum(np.array(gains) > 0) >= 4, gains
 
 
+def test_score_is_minus_log_u_and_never_negative(long_tailed_digits):
+    # u lies in (0, 1] for both combinations, so a negative threshold (refused
+    # in fit) could never reject a row.
+    from sklearn.base import clone
+
+    clf, _, _, X_test, _ = long_tailed_digits
+    for combination in ("code", "paper"):
+        c = clf if combination == "code" else clone(clf).set_params(
+            combination=combination, max_epochs=2).fit(X_test, np.arange(len(X_test)) % 10)
+        u = c.predict_uncertainty(X_test)
+        assert np.all((u > 0) & (u <= 1))
+        np.testing.assert_allclose(c.score_samples(X_test), -np.log(u))
+        assert c.score_samples(X_test).min() >= 0
+
+
 def test_uncertainty_flags_mistakes_and_rare_classes(long_tailed_digits):
     clf, X_lt, y_lt, X_test, y_test = long_tailed_digits
     wrong = clf.predict(X_test) != y_test
