@@ -569,14 +569,14 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
                     parts.append(f"not {p}(X,{_asp_const(v)})")
                 elif op.startswith("not "):
                     sym = "=<" if op == "not <=" else ">"
-                    aux.append(f"num{len(aux) + 1}(X) :- {p}(X,N), N{sym}{_asp_const(v)}.")
+                    aux.append(f"num{len(aux) + 1}(X) :- {p}(X,N), {_asp_compare('N', sym, v)}.")
                     parts.append(f"not num{len(aux)}(X)")
                 else:
                     if f not in var:
                         var[f] = f"N{len(var) + 1}"
                         parts.append(f"{p}(X,{var[f]})")
                     sym = "=<" if op == "<=" else ">"
-                    parts.append(f"{var[f]}{sym}{_asp_const(v)}")
+                    parts.append(_asp_compare(var[f], sym, v))
             parts += [f"not {a}(X)" for a in abn]
             return ", ".join(parts)
 
@@ -776,6 +776,13 @@ def _asp_const(value):
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
     return str(int(value))
+
+
+def _asp_compare(var, sym, value):
+    """``var`` compared with a number: ``N1>0.5``, ``N1> -2.0`` (a Prolog reader
+    takes ``>-`` or ``=<-`` for one unknown operator, so a space goes first)."""
+    const = _asp_const(value)
+    return f"{var}{sym} {const}" if const.startswith("-") else f"{var}{sym}{const}"
 
 
 def _literal_logic(lit, var, bound):

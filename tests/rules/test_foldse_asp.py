@@ -209,3 +209,16 @@ def test_to_asp_writes_the_exact_threshold_and_escapes_quotes_and_backslashes():
     assert "label(X,'it\\'s') :- kind(X,'b\\\\c')." in program
     run = _Program(program)
     assert run.predict(_facts(clf, X, program), ["no", "it's"]) == list(clf.predict(X))
+
+
+def test_negative_thresholds_are_not_glued_to_the_comparison():
+    # Prolog reads ">-" and "=<-" as one (unknown) operator: "N1>-2.0" is a syntax error.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.uniform(-5, -1, 200), "b": rng.uniform(-5, -1, 200)})
+    y = np.where((X["a"] > -3) & ~((X["b"] <= -4) & (X["a"] > -2)), "yes", "no")
+    clf = FOLDSEClassifier(tail=0, positive_label="yes").fit(X, y)
+    program = clf.to_asp()
+    assert re.search(r"(>|=<) -\d", program), program
+    assert not re.search(r"(>|=<)-", program), program
+    run = _Program(program)
+    assert run.predict(_facts(clf, X, program), ["no", "yes"]) == list(clf.predict(X))
