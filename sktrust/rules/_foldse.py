@@ -496,8 +496,12 @@ class FOLDSEClassifier(ClassifierMixin, BaseEstimator):
         :meth:`predict` on any row written as facts, every threshold printed
         exactly (shortest round-trip ``repr``). The syntax is that of
         s(CASP), the solver FOLD-R++'s programs are written for (Prolog
-        terms: floats, single-quoted atoms, ``=<``); clingo, which has no
-        floats and double-quotes its strings, does not read it as is.
+        terms: floats, single-quoted atoms, ``=<``, ``not`` as a prefix
+        operator); clingo, which has no floats and double-quotes its
+        strings, does not read it as is. SWI-Prolog runs it after
+        ``:- op(900, fy, not).``, but its arithmetic raises an error on a
+        comparison with a token, so there the rows must hold numbers in the
+        numeric columns.
 
         - Facts: one per row ``X`` and feature, ``feature(X, value)``, with
           numbers as numbers and every other value (missing values as
