@@ -284,6 +284,10 @@ def test_malformed_nets_are_refused_before_training(iris):
             EvidentialClassifier(hidden_layer_sizes=sizes, max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="module_kwargs"):
         EvidentialClassifier(module_kwargs={"scale": 2.0}, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="needs at least one hidden layer"):
+        EvidentialClassifier(hidden_layer_sizes=(), max_epochs=1).fit(X, y)  # head="rbf"
+    linear = EvidentialClassifier(hidden_layer_sizes=(), head="linear", max_epochs=1).fit(X, y)
+    assert linear.predict_proba(X).shape == (len(X), 3)  # a linear evidence model is fine
     for bad in (0.0, -1.0, np.inf):  # 0 used to fail inside math.log ("math domain error")
         with pytest.raises(ValueError, match="max_evidence must be a positive finite number"):
             EvidentialClassifier(RBFEvidenceMLP, module_kwargs={"max_evidence": bad},
