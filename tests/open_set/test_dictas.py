@@ -297,3 +297,27 @@ def test_empty_or_non_positive_scales_and_image_shape_are_refused(params, match)
     X = np.random.RandomState(0).rand(4, 64)
     with pytest.raises(ValueError, match=match):
         DictASDetector(**{"image_shape": (8, 8), **params}).fit(X)
+
+
+def test_the_torch_lookup_trained_equals_the_numpy_lookup_that_scores():
+    # Generators are learned through the torch path and applied through the
+    # numpy one: both must compute the same sparsemax lookup score.
+    torch = pytest.importorskip("torch")
+    from sktrust.open_set._dictas import _make_generator_module, _torch_sparsemax
+
+    rng = np.random.RandomState(0)
+    z = rng.normal(size=(5, 7)) * 3
+    np.testing.assert_allclose(_torch_sparsemax(torch.tensor(z)).numpy(), sparsemax(z),
+                               atol=1e-12)
+    dim = 6
+    module = _make_generator_module([dim]).double()
+    with torch.no_grad():
+        for name in ("query", "key", "value"):
+            start = np.eye(dim) if name != "value" else 0.0
+            getattr(module, name)[0].copy_(torch.tensor(start + 0.5 * rng.normal(size=(dim, dim))))
+    gen = {name: getattr(module, name)[0].detach().numpy() for name in ("query", "key", "value")}
+    q, D = rng.normal(size=(9, dim)), rng.normal(size=(11, dim))
+    ours = DictASDetector(temperature=0.3)._lookup_scores(q, D, gen)
+    trained = module.scores(0, torch.tensor(q)[None], torch.tensor(D)[None], 0.3)[0]
+    np.testing.assert_allclose(ours, trained.detach().numpy(), atol=1e-12)
+    assert np.ptp(ours) > 0.1  # not a degenerate constant
