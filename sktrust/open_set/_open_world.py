@@ -16,7 +16,11 @@ from sktrust.utils._sklearn_compat import Interval, validate_params
 
 def _check_boxes(boxes, name):
     """``boxes`` as a finite float array of shape (n, 4); a single box may be 1-D."""
-    arr = np.asarray(boxes, dtype=float)
+    try:
+        arr = np.asarray(boxes, dtype=float)
+    except (TypeError, ValueError) as exc:  # ragged rows, strings
+        raise ValueError(f"{name} must be numbers of shape (n, 4) ([x1, y1, x2, y2] per "
+                         f"box); {exc}") from None
     if arr.size == 0:
         return arr.reshape(0, 4)
     arr = np.atleast_2d(arr)

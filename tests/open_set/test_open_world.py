@@ -122,6 +122,10 @@ def test_malformed_boxes_and_scores_are_refused_with_a_clear_message():
         box_iou([[0, 0, np.nan, 1]], box)
     with pytest.raises(ValueError, match=r"shape \(n, 4\)"):
         box_iou([[0, 0, 1]], box)
+    with pytest.raises(ValueError, match=r"boxes_a must be numbers of shape \(n, 4\)"):
+        box_iou([[0, 0, 1, 1], [0, 0, 1]], box)  # ragged: was numpy's "inhomogeneous shape"
+    with pytest.raises(ValueError, match=r"boxes_pred must be numbers"):
+        average_precision([box], [[["a", 0, 1, 1]]], [[0.5]])
     with pytest.raises(ValueError, match="one entry per image"):
         average_precision([box, box], [box], [[0.5]])
     with pytest.raises(ValueError, match="box_scores must be finite"):
