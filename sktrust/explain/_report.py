@@ -8,6 +8,7 @@ import html
 import numpy as np
 
 from sktrust.report import SectionResult, figure_to_html, register_section
+from sktrust.utils import numeric_text_columns
 
 # Rows the workflow runs on (a stratified random subsample beyond).
 MAX_ROWS = 1000
@@ -15,8 +16,6 @@ MAX_ROWS = 1000
 MAX_ASPECTS_FOR_SELECTION = 12
 # Features whose |Spearman rho| reaches this are merged into one aspect.
 ASPECT_THRESHOLD = 0.9
-# Cell values read as missing in text columns (the UCI files use "?").
-MISSING_TOKENS = ("?", "", "nan", "NaN", "NA")
 
 
 def encode_mixed_frame(X):
@@ -34,14 +33,10 @@ def encode_mixed_frame(X):
 
     X = pd.DataFrame(X).copy()
     X.columns = [str(c) for c in X.columns]
-    for c in X.columns:
-        # Text columns that are numbers apart from missing tokens ("?", "") are numeric.
-        if not (pd.api.types.is_numeric_dtype(X[c].dtype)
-                or pd.api.types.is_bool_dtype(X[c].dtype)):
-            as_num = pd.to_numeric(X[c], errors="coerce")
-            present = X[c].notna() & ~X[c].astype(str).str.strip().isin(MISSING_TOKENS)
-            if present.any() and as_num[present].notna().mean() >= 0.9:
-                X[c] = as_num
+    # Text columns that are numbers apart from missing tokens ("?", "") are numeric.
+    for c, numeric_text in zip(list(X.columns), numeric_text_columns(X)):
+        if numeric_text:
+            X[c] = pd.to_numeric(X[c], errors="coerce")
     numeric = [c for c in X.columns if pd.api.types.is_bool_dtype(X[c].dtype)
                or pd.api.types.is_numeric_dtype(X[c].dtype)]
     categorical = [c for c in X.columns if c not in numeric]

@@ -13,32 +13,9 @@ from sktrust.report import SectionResult, register_section
 from sktrust.report._render import table_to_html
 from sktrust.rules._foldse import FOLDSEClassifier
 from sktrust.rules._literals import column_is_categorical
+from sktrust.utils import numeric_text_columns
 
 _MODEL_TITLES = {"logistic_regression": "Logistic regression", "xgboost": "XGBoost"}
-# Cells read as missing in a text column when deciding whether it holds numbers.
-_MISSING = ("?", "", "nan", "NaN", "NA")
-
-
-def _text_columns_of_numbers(X):
-    """Mask of the columns of strings that are numbers apart from missing tokens.
-
-    A CSV column of numbers with a ``?`` loads as text; FOLD-SE's ``"auto"``
-    would read it as categories (``age == '61'``). Naming the other columns
-    as the categorical ones makes FOLD-SE read these numeric strings as
-    numbers (thresholds), and the missing tokens as the token ``"?"``.
-    """
-    import pandas as pd
-
-    out = np.zeros(X.shape[1], dtype=bool)
-    for j in range(X.shape[1]):
-        col = X.iloc[:, j]
-        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
-            continue
-        present = col.notna() & ~col.astype(str).str.strip().isin(_MISSING)
-        as_num = pd.to_numeric(col[present], errors="coerce")
-        out[j] = bool(present.any()) and as_num.notna().mean() >= 0.9
-    return out
-
 
 @register_section("rules", order=50)
 def rules_section(context):
@@ -53,7 +30,7 @@ def rules_section(context):
     y = np.asarray(context.classes, dtype=object)[context.y]
     categorical = np.array([column_is_categorical(X.iloc[:, j]) for j in range(X.shape[1])],
                            dtype=bool)
-    model = FOLDSEClassifier(categorical_features=categorical & ~_text_columns_of_numbers(X))
+    model = FOLDSEClassifier(categorical_features=categorical & ~numeric_text_columns(X))
     splitter = StratifiedKFold(
         n_splits=context.n_splits, shuffle=True, random_state=context.random_state
     )

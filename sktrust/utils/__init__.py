@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sktrust.utils._discovery import all_estimators, trusted_types
+from sktrust.utils._frames import numeric_text_columns
 from sktrust.utils._validation import (
     check_classification_targets_known,
     check_non_empty,
@@ -17,5 +18,6 @@ __all__ = [
     "check_non_empty",
     "check_random_state_seed",
     "encode_classification_target",
+    "numeric_text_columns",
     "trusted_types",
 ]
