@@ -23,7 +23,10 @@ def to_tensor(X, dtype=torch.float32, device="cpu"):
         return X.to(device=device)
     if hasattr(X, "to_numpy"):
         X = X.to_numpy()
-    return torch.as_tensor(np.asarray(X), dtype=dtype, device=device)
+    X = np.asarray(X)
+    if not X.flags.writeable:  # e.g. a DataFrame's values: torch warns on read-only memory
+        X = X.copy()
+    return torch.as_tensor(X, dtype=dtype, device=device)
 
 
 def _make_optimizer(optimizer, params, lr, momentum, weight_decay):

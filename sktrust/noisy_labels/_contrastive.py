@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted
 
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
+from sktrust.utils._validation import check_hidden_layer_sizes
 
 logger = logging.getLogger(__name__)
 
@@ -115,15 +116,6 @@ def tabular_views(x, *, noise_scale=0.1, corruption=0.3):
         swap = torch.rand(n, d, device=x.device) < corruption
         x = torch.where(swap, other, x)
     return x + noise_scale * torch.randn_like(x)
-
-
-def _check_hidden_layer_sizes(estimator):
-    """Raise a ValueError unless ``hidden_layer_sizes`` holds positive ints only."""
-    sizes = tuple(estimator.hidden_layer_sizes)
-    if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in sizes):
-        raise ValueError("hidden_layer_sizes must hold positive ints (layer widths); got "
-                         f"{estimator.hidden_layer_sizes!r}.")
-    return sizes
 
 
 def _projected_encoder(n_features, hidden_layer_sizes, n_components, projection_dim):
@@ -255,7 +247,7 @@ class SimCLREncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         from sktrust.nn import torch_seed, train
 
         X = validate_data(self, X, dtype=np.float32)
-        hidden_layer_sizes = _check_hidden_layer_sizes(self)
+        hidden_layer_sizes = check_hidden_layer_sizes(self)
         if X.shape[0] < 2:
             raise ValueError("SimCLREncoder needs at least 2 rows to contrast; got "
                              f"{X.shape[0]} sample.")

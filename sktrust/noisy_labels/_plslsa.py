@@ -16,7 +16,6 @@ from torch import nn
 
 from sktrust.nn import TorchStateMixin
 from sktrust.noisy_labels._contrastive import (
-    _check_hidden_layer_sizes,
     contrastive_loss,
     tabular_views,
 )
@@ -26,7 +25,7 @@ from sktrust.noisy_labels._lsa import (
     small_loss_posterior,
 )
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
-from sktrust.utils._validation import encode_classification_target
+from sktrust.utils._validation import check_hidden_layer_sizes, encode_classification_target
 
 logger = logging.getLogger(__name__)
 
@@ -417,7 +416,7 @@ class PLSLSAClassifier(TorchStateMixin, ClassifierMixin, BaseEstimator):
         codes = encode_classification_target(self, y)
         _check_alternate(self.alternate)
         if self.module is None:
-            _check_hidden_layer_sizes(self)
+            check_hidden_layer_sizes(self)
         with torch_seed(self.random_state) as seed:
             self.net_ = self._rebuild_net(codes=codes, seed=seed)
             if self.verbose:

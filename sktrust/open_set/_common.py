@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import clone
@@ -65,14 +65,6 @@ def check_labels_known_to_classifier(y, classes):
     except ValueError as exc:
         raise ValueError(f"{exc} Fit on rows of the classes the classifier was trained on "
                          "(known classes only).") from None
-
-
-def check_hidden_layer_sizes(estimator):
-    """Raise a ValueError unless ``hidden_layer_sizes`` holds positive ints only."""
-    sizes = estimator.hidden_layer_sizes
-    if any(isinstance(s, bool) or not isinstance(s, Integral) or s < 1 for s in sizes):
-        raise ValueError(f"hidden_layer_sizes must hold positive ints (layer widths); got "
-                         f"{sizes!r}.")
 
 
 def encode_labels(estimator, y):

@@ -13,11 +13,11 @@ from sklearn.utils.validation import check_is_fitted
 from sktrust.base import OpenSetMixin
 from sktrust.nn import TorchStateMixin
 from sktrust.open_set._common import (
-    check_hidden_layer_sizes,
     check_rejection_params,
     encode_labels,
 )
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
+from sktrust.utils._validation import check_hidden_layer_sizes
 
 
 def fuse_opinions(belief_a, u_a, belief_b, u_b):

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sktrust.nn import TorchStateMixin
 from sktrust.utils._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
+from sktrust.utils._validation import check_hidden_layer_sizes
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +261,8 @@ class IGNITERegressor(TorchStateMixin, RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinity.")
+        if self.module is None:
+            check_hidden_layer_sizes(self)
         self.x_mean_ = X.mean(axis=0) if self.normalize_X else np.zeros(X.shape[1])
         scale = X.std(axis=0) if self.normalize_X else np.ones(X.shape[1])
         self.x_scale_ = np.where(scale > 0, scale, 1.0)

@@ -7,6 +7,7 @@ from sktrust.utils._discovery import all_estimators, trusted_types
 from sktrust.utils._frames import numeric_text_columns
 from sktrust.utils._validation import (
     check_classification_targets_known,
+    check_hidden_layer_sizes,
     check_non_empty,
     check_random_state_seed,
     encode_classification_target,
@@ -15,6 +16,7 @@ from sktrust.utils._validation import (
 __all__ = [
     "all_estimators",
     "check_classification_targets_known",
+    "check_hidden_layer_sizes",
     "check_non_empty",
     "check_random_state_seed",
     "encode_classification_target",

@@ -3,6 +3,8 @@
 # Authors: The sktrust developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.utils import check_random_state
 
@@ -89,6 +91,34 @@ def encode_classification_target(estimator, y):
         )
     estimator.classes_ = classes
     return codes.astype(np.int64)
+
+
+def check_hidden_layer_sizes(estimator):
+    """Return ``estimator.hidden_layer_sizes`` as a tuple of positive ints.
+
+    Raises a ``ValueError`` naming the parameter when a width is zero,
+    negative, not an integer (``True`` included) or when the value is not a
+    sequence; an empty tuple (no hidden layer) is allowed.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from sktrust.utils import check_hidden_layer_sizes
+    >>> check_hidden_layer_sizes(SimpleNamespace(hidden_layer_sizes=[32, 16]))
+    (32, 16)
+    """
+    sizes = estimator.hidden_layer_sizes
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or any(
+            isinstance(s, bool) or not isinstance(s, Integral) or s < 1 for s in sizes):
+        raise ValueError(
+            "hidden_layer_sizes must hold positive ints (layer widths); got "
+            f"{estimator.hidden_layer_sizes!r}."
+        )
+    return tuple(int(s) for s in sizes)
 
 
 def check_random_state_seed(random_state):
